@@ -1,0 +1,70 @@
+"""Deny by default: every endpoint declares who may use it, and one hook enforces it."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+PUBLIC = frozenset({"*"})
+# Endpoints registered by libraries, where we cannot put a mark on the view.
+PUBLIC_ENDPOINTS = {"static", "api-docs.openapi_json"}
+
+
+def allow(*roles: str):
+    """Let users with any of `roles` (and admin) reach the endpoint."""
+    def mark(view):
+        view.dvc_roles = frozenset(roles)
+        return view
+    return mark
+
+
+def public(view):
+    """Let anyone, signed in or not, reach the endpoint."""
+    view.dvc_roles = PUBLIC
+    return view
+
+
+def roles_of(endpoint: str | None):
+    """Return the roles an endpoint allows, or None when it declares none (denied)."""
+    if endpoint is None:
+        return PUBLIC  # unknown URL: let routing answer 404
+    if endpoint in PUBLIC_ENDPOINTS:
+        return PUBLIC
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "dvc_roles", None)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def deny(status: int):
+    """Answer 401 or 403 in the form the client understands."""
+    if wants_json():
+        code = "unauthorized" if status == 401 else "forbidden"
+        message = _("Sign in first.") if status == 401 else _("Your role may not do this.")
+        return jsonify(error=code, message=message, fields={}), status
+    if status == 401:
+        return redirect(url_for("auth.login", next=request.full_path))
+    return render_template("error.html", status=403,
+                           message=_("Your role may not open this page.")), 403
+
+
+def enforce_access():
+    """before_request hook: check the endpoint's declared roles against the user."""
+    roles = roles_of(request.endpoint)
+    if roles is PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return deny(401)
+    if roles is None or not current_user.has_role(*roles):
+        return deny(403)
+    return None
+
+
+
+def actor_name() -> str:
+    """Name who is acting, for the event log."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.username}"
+    return "public"

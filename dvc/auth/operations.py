@@ -1,0 +1,64 @@
+"""Staff accounts: create, authenticate, issue API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from dvc.auth.models import ROLES, ApiToken, User
+from dvc.core.context import now
+from dvc.core.errors import Conflict, Invalid
+from dvc.core.events import log_event
+from dvc.extensions import db
+
+MIN_PASSWORD = 8
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(username: str, role: str, password: str, *, display_name: str = "",
+                actor: str) -> User:
+    """Create a staff account with a hashed password."""
+    if role not in ROLES:
+        raise Invalid(f"unknown role {role!r}; one of: {', '.join(ROLES)}", fields={"role": "unknown"})
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"password must have at least {MIN_PASSWORD} characters",
+                      fields={"password": "too_short"})
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"user {username!r} exists", code="user_exists")
+    user = User(username=username, role=role, display_name=display_name or username,
+                password_hash=generate_password_hash(password), created_dt=now())
+    db.session.add(user)
+    db.session.flush()
+    log_event("user.created", actor=actor, subject=user, payload={"role": role})
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def issue_token(user: User, *, actor: str) -> str:
+    """Create a bearer token for the API; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_dt=now()))
+    log_event("user.token_issued", actor=actor, subject=user)
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """Return the active user behind a bearer token, or None."""
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
+                               ApiToken.revoked_dt.is_(None)))
+    if row is None or not row.user.active:
+        return None
+    return row.user

@@ -1,0 +1,71 @@
+"""flask --app dvc ...: init-db, demo-data, user create, user token."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from dvc.auth.models import ROLES, User
+from dvc.core.errors import DomainError
+from dvc.extensions import db
+
+user_cli = AppGroup("user", help="Staff accounts.")
+
+
+def _commit_or_fail(fn):
+    """Run a state change and commit it, printing a domain error instead of a traceback."""
+    try:
+        result = fn()
+        db.session.commit()
+        return result
+    except DomainError as err:
+        db.session.rollback()
+        raise click.ClickException(err.message) from None
+
+
+@click.command("init-db")
+def init_db():
+    """Create or upgrade the database schema."""
+    upgrade()
+    click.echo("database schema is up to date")
+
+
+@click.command("demo-data")
+def demo_data():
+    """Load the fictional demo operation and demo accounts (once)."""
+    from dvc.demo import load_demo
+    created = _commit_or_fail(load_demo)
+    click.echo("demo data loaded" if created else "demo data already present")
+
+
+@user_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display-name", default="")
+def user_create(name, role, password, display_name):
+    """Create a staff account."""
+    from dvc.auth.operations import create_user
+    _commit_or_fail(lambda: create_user(name, role, password, display_name=display_name,
+                                        actor="cli"))
+    click.echo(f"created {name} ({role})")
+
+
+@user_cli.command("token")
+@click.argument("name")
+def user_token(name):
+    """Print a new API bearer token for a user (the last line is the token)."""
+    from dvc.auth.operations import issue_token
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    token = _commit_or_fail(lambda: issue_token(user, actor="cli"))
+    click.echo(f"bearer token for {name} (shown once; send it as 'Authorization: Bearer ...'):")
+    click.echo(token)
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db, demo_data, user_cli):
+        app.cli.add_command(command)

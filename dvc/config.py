@@ -1,0 +1,78 @@
+"""Layered configuration: defaults -> instance/config.py -> environment -> test override.
+
+`DATABASE_URL` selects the database; every other setting can be given as `DVC_<NAME>`
+(JSON values are parsed, so `DVC_SKILLS='["nursing"]'` works).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    TIMEZONE = "Asia/Tokyo"
+    # The prefecture the centre's operations are in by default, for in/out-of-prefecture counts.
+    HOME_PREFECTURE = "東京都"
+    BABEL_DEFAULT_LOCALE = "ja"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
+    LANGUAGES = ("ja", "en")
+    # Volunteer-facing pages also speak plain Japanese (やさしい日本語).
+    VOLUNTEER_LANGUAGES = ("ja", "ja-easy", "en")
+    SKILLS = (
+        "heavy_machinery", "nursing", "carpentry", "electrician", "chainsaw", "driving",
+        "languages", "sign_language", "first_aid", "counselling",
+    )
+    HEALTH_QUESTIONS = ("feeling_well", "no_fever", "slept_enough", "ate_breakfast")
+    DEMO = False
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # CSRF is checked in one before_request hook so that bearer-token API clients skip it.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    API_TITLE = "dvc API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+
+def _database_url(instance: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance / 'dvc.sqlite3'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key(instance: Path) -> str:
+    """Read the instance's secret key, creating it on first run; it never leaves instance/."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(app: Flask, test_config: dict | None) -> None:
+    """Fill `app.config` from every layer in order."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_object(Defaults)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(instance)
+    app.config["UPLOAD_DIR"] = str(instance / "uploads")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("DVC")
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)

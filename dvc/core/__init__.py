@@ -1,0 +1,1 @@
+"""Flask-free helpers shared by every domain: clock, codes, errors, geo."""

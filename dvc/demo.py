@@ -1,0 +1,89 @@
+"""Demo data: a fictional city's flood response, with accounts for every role.
+
+Everything here is invented (架空市 is not a real place). It goes through the same operations
+as real use, with yesterday's arrivals played on a virtual clock so that the roster has repeat
+volunteers as well as new ones.
+"""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from dvc.auth.models import ROLES, User
+from dvc.auth.operations import create_user
+from dvc.core.clock import VirtualClock
+from dvc.core.context import clock, now
+from dvc.extensions import db
+from dvc.operations.operations import create_operation, set_notice
+from dvc.sites.operations import create_site
+from dvc.volunteers import operations as ops
+
+DEMO_NAME = "架空市 令和8年豪雨災害ボランティアセンター（デモ・架空）"
+ACTOR = "demo"
+FAMILY = [("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"),
+          ("伊藤", "イトウ"), ("渡辺", "ワタナベ"), ("山本", "ヤマモト"), ("中村", "ナカムラ"),
+          ("小林", "コバヤシ"), ("加藤", "カトウ"), ("吉田", "ヨシダ"), ("山田", "ヤマダ")]
+GIVEN = [("太郎", "タロウ"), ("花子", "ハナコ"), ("健", "ケン"), ("陽菜", "ヒナ"), ("翔", "ショウ"),
+         ("結衣", "ユイ"), ("大輔", "ダイスケ"), ("美咲", "ミサキ"), ("誠", "マコト"), ("葵", "アオイ")]
+PLACES = [("東京都", "架空市"), ("東京都", "三鷹市"), ("東京都", "武蔵野市"), ("神奈川県", "川崎市"),
+          ("埼玉県", "所沢市"), ("千葉県", "船橋市"), ("静岡県", "静岡市")]
+
+
+def demo_password(role: str) -> str:
+    """Demo accounts' passwords; they exist only where demo data was loaded."""
+    return f"{role}-demo"
+
+
+def _registration(rng: random.Random, i: int) -> ops.Registration:
+    family, given = rng.choice(FAMILY), rng.choice(GIVEN)
+    prefecture, municipality = rng.choice(PLACES)
+    reg = ops.Registration(
+        name=f"{family[0]} {given[0]}", kana=f"{family[1]} {given[1]}",
+        phone=f"090{i:08d}", prefecture=prefecture, municipality=municipality,
+        birth_year=rng.randint(1950, 2006), emergency_name=f"{family[0]} 家族",
+        emergency_phone=f"080{i:08d}", consent=True,
+        skills=rng.sample(current_app.config["SKILLS"], k=rng.choice([0, 0, 1, 2])),
+        vehicle=rng.choice(["none", "none", "none", "car", "light_truck"]),
+        insurance=rng.choice(["home", "home", "none"]))
+    if reg.insurance == "home":
+        reg.insurance_council = f"{municipality}社会福祉協議会"
+    if i % 15 == 0:
+        reg.group_name, reg.group_size = f"{municipality}ボランティア会", rng.randint(3, 8)
+    return reg
+
+
+def _arrivals(operation, volunteers, site_ids, rng):
+    for volunteer in volunteers:
+        ops.check_in(operation, volunteer, site_id=rng.choice(site_ids), health_ok=True,
+                     insurance_enrolled_now=True, method="scan", actor=ACTOR)
+
+
+def load_demo() -> bool:
+    """Load the demo once; return False when it is already there."""
+    if db.session.scalar(select(User.id).where(User.username == "admin")):
+        return False
+    for role in ROLES:
+        create_user(role, role, demo_password(role), display_name=f"デモ {role}", actor=ACTOR)
+    operation = create_operation(DEMO_NAME, "real", prefecture="東京都", municipality="架空市",
+                                 actor=ACTOR)
+    main = create_site(operation, "架空市総合福祉センター（本部）", "main", lat=35.6836,
+                       lon=139.5595, actor=ACTOR)
+    satellite = create_site(operation, "北町サテライト（架空）", "satellite", lat=35.6990,
+                            lon=139.5480, actor=ACTOR)
+    set_notice(operation, "本日は気温が高くなります。30分ごとに休憩と水分補給をしてください。"
+               "活動は15時までです。", actor=ACTOR)
+    rng = random.Random(2026)
+    volunteers = [ops.register_volunteer(operation, _registration(rng, i), via="pre",
+                                         actor=ACTOR)[0] for i in range(1, 61)]
+    real = clock()
+    yesterday = VirtualClock(now() - timedelta(days=1))
+    current_app.extensions["dvc.clock"] = yesterday
+    try:
+        _arrivals(operation, volunteers[:25], [main.id, satellite.id], rng)
+    finally:
+        current_app.extensions["dvc.clock"] = real
+    _arrivals(operation, volunteers[10:40], [main.id, satellite.id], rng)
+    return True

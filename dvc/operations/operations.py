@@ -1,0 +1,44 @@
+"""Open, close and annotate operations."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from dvc.core.context import now
+from dvc.core.errors import Invalid, NotFound
+from dvc.core.events import log_event
+from dvc.extensions import db
+from dvc.operations.models import KINDS, Operation
+
+
+def create_operation(name: str, kind: str, *, actor: str, prefecture: str | None = None,
+                     municipality: str | None = None) -> Operation:
+    """Open a new operation (a real response or a drill)."""
+    name = (name or "").strip()
+    fields = {}
+    if not name:
+        fields["name"] = _("Enter a name.")
+    if kind not in KINDS:
+        fields["kind"] = _("Choose real or drill.")
+    if fields:
+        raise Invalid(_("Some answers need fixing."), fields=fields)
+    operation = Operation(name=name, kind=kind, status="open", prefecture=prefecture,
+                          municipality=municipality, opened_dt=now())
+    db.session.add(operation)
+    db.session.flush()
+    log_event("operation.opened", actor=actor, operation_id=operation.id, subject=operation,
+              payload={"name": name, "kind": kind})
+    return operation
+
+
+def set_notice(operation: Operation, notice: str, *, actor: str) -> None:
+    """Replace the notice every volunteer sees on their own page."""
+    operation.notice = (notice or "").strip() or None
+    log_event("operation.notice_set", actor=actor, operation_id=operation.id, subject=operation)
+
+
+def get_operation(operation_id: int) -> Operation:
+    """Return the operation or raise NotFound."""
+    operation = db.session.get(Operation, operation_id)
+    if operation is None:
+        raise NotFound(_("No such operation."), code="unknown_operation")
+    return operation

@@ -1,0 +1,309 @@
+"""Registration, codes and check-in: the only place volunteer state changes."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from dvc.core import codes
+from dvc.core.context import now, today
+from dvc.core.errors import Conflict, Invalid, NotFound
+from dvc.core.events import log_event
+from dvc.extensions import db
+from dvc.operations.models import Operation
+from dvc.sites.models import Site
+from dvc.volunteers.models import CheckIn, Volunteer, VolunteerCode, VolunteerGroup
+
+
+@dataclass
+class Registration:
+    """What a volunteer tells us when registering (pre-registration or walk-in)."""
+
+    name: str
+    kana: str
+    phone: str
+    prefecture: str
+    municipality: str
+    birth_year: int
+    emergency_name: str
+    emergency_phone: str
+    consent: bool
+    email: str | None = None
+    skills: list[str] = field(default_factory=list)
+    vehicle: str = "none"
+    insurance: str = "none"
+    insurance_council: str | None = None
+    insurance_date: date | None = None
+    group_name: str | None = None
+    group_size: int | None = None
+    group_members: str | None = None
+    language: str = "ja"
+
+
+# --- normalisation -----------------------------------------------------------------------
+
+def phone_key(phone: str) -> str:
+    """Return the digits of a phone number in national form (+81 90... -> 090...)."""
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", phone or ""))
+    if digits.startswith("81") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    return digits
+
+
+def _katakana(text: str) -> str:
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
+
+
+def person_key(name: str, kana: str) -> str:
+    """Return a key that is equal for the same name written with other widths or spaces."""
+    def squash(s: str) -> str:
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s or "")).casefold()
+    return f"{squash(name)}|{_katakana(squash(kana))}"
+
+
+# --- registration ------------------------------------------------------------------------
+
+def _check_registration(reg: Registration, year: int) -> None:
+    fields = {}
+    if not reg.consent:
+        fields["consent"] = _("Agree to the privacy terms to register.")
+    if not 1900 < reg.birth_year <= year:
+        fields["birth_year"] = _("Enter the year you were born, e.g. 1985.")
+    if len(phone_key(reg.phone)) not in (10, 11):
+        fields["phone"] = _("Enter a phone number of 10 or 11 digits.")
+    if reg.insurance == "home" and not reg.insurance_council:
+        fields["insurance_council"] = _("Enter the council where you enrolled.")
+    if reg.group_name and not (reg.group_size and reg.group_size >= 2):
+        fields["group_size"] = _("A group has at least 2 people.")
+    if fields:
+        raise Invalid(_("Some answers need fixing."), fields=fields)
+
+
+def find_duplicate(operation: Operation, reg: Registration) -> Volunteer | None:
+    """Return the volunteer this registration repeats (same phone, or same name and birth year)."""
+    return db.session.scalar(
+        select(Volunteer).where(
+            Volunteer.operation_id == operation.id,
+            or_(Volunteer.phone_key == phone_key(reg.phone),
+                (Volunteer.name_key == person_key(reg.name, reg.kana))
+                & (Volunteer.birth_year == reg.birth_year))))
+
+
+def _duplicate_error() -> Conflict:
+    return Conflict(_("You are already registered. Use the code you received; if you lost it, "
+                      "ask reception to reissue it."), code="duplicate_registration")
+
+
+def register_volunteer(operation: Operation, reg: Registration, *, via: str,
+                       actor: str) -> tuple[Volunteer, str]:
+    """Register a volunteer and return them with their new code (shown once, stored hashed)."""
+    _require_open(operation)
+    _check_registration(reg, today().year)
+    if find_duplicate(operation, reg):
+        raise _duplicate_error()
+    moment = now()
+    group = None
+    if reg.group_name:
+        group = VolunteerGroup(operation_id=operation.id, name=reg.group_name.strip(),
+                               size=reg.group_size, member_names=reg.group_members)
+        db.session.add(group)
+    volunteer = Volunteer(
+        operation_id=operation.id, name=reg.name.strip(), kana=reg.kana.strip(),
+        name_key=person_key(reg.name, reg.kana), phone=reg.phone.strip(),
+        phone_key=phone_key(reg.phone), email=reg.email or None, prefecture=reg.prefecture,
+        municipality=reg.municipality.strip(), birth_year=reg.birth_year,
+        emergency_name=reg.emergency_name.strip(), emergency_phone=reg.emergency_phone.strip(),
+        skills=sorted(set(reg.skills)), vehicle=reg.vehicle, insurance=reg.insurance,
+        insurance_council=reg.insurance_council if reg.insurance == "home" else None,
+        insurance_date=reg.insurance_date if reg.insurance == "home" else None,
+        group=group, registered_via=via, language=reg.language, consent_dt=moment,
+        created_dt=moment)
+    try:
+        with db.session.begin_nested():
+            db.session.add(volunteer)
+            db.session.flush()
+    except IntegrityError:
+        # Another kiosk registered the same person between our check and our insert.
+        raise _duplicate_error() from None
+    token = _add_code(volunteer)
+    log_event("volunteer.registered", actor=actor, operation_id=operation.id, subject=volunteer,
+              payload={"via": via, "group_id": group.id if group else None,
+                       "headcount": group.size if group else 1})
+    return volunteer, token
+
+
+def _add_code(volunteer: Volunteer) -> str:
+    token = codes.new_token()
+    db.session.add(VolunteerCode(volunteer_id=volunteer.id, code_hash=codes.token_hash(token),
+                                 issued_dt=now()))
+    return token
+
+
+def reissue_code(volunteer: Volunteer, *, actor: str) -> str:
+    """Revoke a volunteer's codes (a lost phone) and issue a new one."""
+    moment = now()
+    for code in db.session.scalars(select(VolunteerCode).where(
+            VolunteerCode.volunteer_id == volunteer.id, VolunteerCode.revoked_dt.is_(None))):
+        code.revoked_dt = moment
+    token = _add_code(volunteer)
+    log_event("volunteer.code_reissued", actor=actor, operation_id=volunteer.operation_id,
+              subject=volunteer)
+    return token
+
+
+def resolve_code(operation: Operation, text: str) -> Volunteer:
+    """Return the volunteer a scanned or typed code belongs to, or say clearly why not."""
+    try:
+        token = codes.normalize(text)
+    except codes.CodeError as err:
+        if err.reason == "checksum":
+            raise Invalid(_("This code is damaged or mistyped. Scan it again or search by name."),
+                          code="code_damaged", fields={"code": "checksum"}) from None
+        raise Invalid(_("This is not a volunteer code."), code="code_malformed",
+                      fields={"code": err.reason}) from None
+    row = db.session.scalar(select(VolunteerCode).where(
+        VolunteerCode.code_hash == codes.token_hash(token)))
+    if row is None or row.volunteer.operation_id != operation.id:
+        raise NotFound(_("Unknown code: this code is not registered at this centre."),
+                       code="unknown_code")
+    if row.revoked_dt is not None:
+        raise Conflict(_("This code was replaced by a new one. Ask the volunteer for the new code "
+                         "or search by name."), code="code_revoked", status=410)
+    return row.volunteer
+
+
+def volunteer_by_token(text: str) -> Volunteer | None:
+    """Return the volunteer whose own page this code opens, or None."""
+    try:
+        token = codes.normalize(text)
+    except codes.CodeError:
+        return None
+    row = db.session.scalar(select(VolunteerCode).where(
+        VolunteerCode.code_hash == codes.token_hash(token), VolunteerCode.revoked_dt.is_(None)))
+    return row.volunteer if row else None
+
+
+def search_volunteers(operation: Operation, query: str, limit: int = 20) -> list[Volunteer]:
+    """Find volunteers by name, kana or phone for those who come without their code."""
+    text = (query or "").strip()
+    if len(text) < 2:
+        return []
+    clauses = []
+    digits = phone_key(text)
+    if len(digits) >= 4:
+        clauses.append(Volunteer.phone_key.contains(digits))
+    squashed = person_key(text, text).split("|")
+    clauses += [Volunteer.name_key.contains(squashed[0]),
+                Volunteer.name_key.contains("|" + squashed[1])]
+    return list(db.session.scalars(
+        select(Volunteer).where(Volunteer.operation_id == operation.id, or_(*clauses))
+        .order_by(Volunteer.kana).limit(limit)))
+
+
+# --- insurance and check-in ----------------------------------------------------------------
+
+def fiscal_year(day: date) -> int:
+    """Volunteer activity insurance runs from 1 April to 31 March."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def insured_on(volunteer: Volunteer, day: date) -> bool:
+    """Tell whether the volunteer's insurance covers `day`."""
+    if volunteer.insurance == "none":
+        return False
+    if volunteer.insurance_date is None:
+        return volunteer.insurance == "home"  # enrolled at home, date not given: trust it
+    return fiscal_year(volunteer.insurance_date) == fiscal_year(day)
+
+
+def enrol_insurance(volunteer: Volunteer, operation: Operation, *, actor: str) -> None:
+    """Record on-the-spot enrolment in volunteer activity insurance at this centre."""
+    volunteer.insurance = "centre"
+    volunteer.insurance_date = today()
+    volunteer.insurance_council = operation.municipality
+    log_event("volunteer.insurance_enrolled", actor=actor, operation_id=operation.id,
+              subject=volunteer)
+
+
+def todays_checkin(volunteer: Volunteer, day: date | None = None) -> CheckIn | None:
+    return db.session.scalar(select(CheckIn).where(
+        CheckIn.volunteer_id == volunteer.id, CheckIn.day == (day or today())))
+
+
+def _require_open(operation: Operation) -> None:
+    if operation.status != "open":
+        raise Conflict(_("This operation is closed."), code="operation_closed")
+
+
+def _site_for(operation: Operation, site_id: int | None) -> Site:
+    site = db.session.get(Site, site_id) if site_id else operation.main_site
+    if site is None or site.operation_id != operation.id:
+        raise Invalid(_("Choose a site of this operation."), fields={"site_id": "unknown"})
+    if site.status != "open":
+        raise Conflict(_("This site is not open for check-in now."), code="site_not_open")
+    return site
+
+
+def check_in(operation: Operation, volunteer: Volunteer, *, site_id: int | None, health_ok: bool,
+             insurance_enrolled_now: bool, method: str, actor: str,
+             health: dict | None = None, headcount: int | None = None) -> tuple[CheckIn, bool]:
+    """Record today's check-in; return it and whether it is new (a repeat scan creates nothing)."""
+    _require_open(operation)
+    existing = todays_checkin(volunteer)
+    if existing:
+        return existing, False
+    site = _site_for(operation, site_id)
+    if not health_ok:
+        raise Conflict(_("The health check was not passed: please rest today and do not work."),
+                       code="health_not_ok")
+    day = today()
+    if not insured_on(volunteer, day):
+        if not insurance_enrolled_now:
+            raise Conflict(_("No volunteer activity insurance: enrol at the insurance desk first."),
+                           code="insurance_required")
+        enrol_insurance(volunteer, operation, actor=actor)
+    group_size = volunteer.group.size if volunteer.group else 1
+    checkin = CheckIn(operation_id=operation.id, volunteer_id=volunteer.id, site_id=site.id,
+                      day=day, checked_in_dt=now(), headcount=headcount or group_size,
+                      health=health or {}, insurance_enrolled_now=insurance_enrolled_now,
+                      method=method, actor=actor)
+    if not 1 <= checkin.headcount <= group_size:
+        raise Invalid(_("Headcount must be between 1 and the group's size."),
+                      fields={"headcount": "range"})
+    try:
+        with db.session.begin_nested():
+            db.session.add(checkin)
+            db.session.flush()
+    except IntegrityError:
+        # Two kiosks scanned the same code at the same moment: the other one won.
+        existing = todays_checkin(volunteer, day)
+        if existing is None:
+            raise
+        return existing, False
+    log_event("volunteer.checked_in", actor=actor, operation_id=operation.id, subject=checkin,
+              payload={"volunteer_id": volunteer.id, "site_id": site.id,
+                       "headcount": checkin.headcount, "method": method})
+    return checkin, True
+
+
+def checkins_on(operation: Operation, day: date, site_id: int | None = None) -> list[CheckIn]:
+    """Return a day's check-ins, earliest first."""
+    query = select(CheckIn).where(CheckIn.operation_id == operation.id, CheckIn.day == day)
+    if site_id:
+        query = query.where(CheckIn.site_id == site_id)
+    return list(db.session.scalars(query.order_by(CheckIn.checked_in_dt, CheckIn.id)))
+
+
+def first_days(volunteer_ids: list[int]) -> dict[int, date]:
+    """Return each volunteer's first check-in day, to tell new from repeat volunteers."""
+    if not volunteer_ids:
+        return {}
+    rows = db.session.execute(
+        select(CheckIn.volunteer_id, func.min(CheckIn.day))
+        .where(CheckIn.volunteer_id.in_(volunteer_ids)).group_by(CheckIn.volunteer_id))
+    return dict(rows.all())

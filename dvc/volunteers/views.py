@@ -1,0 +1,120 @@
+"""Volunteer-facing pages: register, my code, self check-in. Plain Japanese is one click away."""
+from __future__ import annotations
+
+from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+
+from dvc.core import codes
+from dvc.core.context import today
+from dvc.core.errors import Conflict, DomainError, Invalid
+from dvc.auth.access import public
+from dvc.extensions import db
+from dvc.operations.operations import get_operation
+from dvc.sites.models import Site
+from dvc.volunteers import operations as ops
+from dvc.volunteers import qr
+from dvc.volunteers.forms import RegistrationForm, self_checkin_form
+from dvc.operations.views import apply_field_errors
+
+bp = Blueprint("volunteers", __name__)
+CODE_COOKIE = "dvc_vcode"
+CODE_COOKIE_AGE = 60 * 60 * 24 * 180  # a response lasts months; the phone keeps the code
+
+
+@bp.route("/o/<int:op_id>/register", methods=["GET", "POST"])
+@public
+def register(op_id):
+    """Pre-registration on a phone, or walk-in registration on the kiosk tablet."""
+    operation = get_operation(op_id)
+    form = RegistrationForm()
+    via = "walk_in" if request.args.get("via") == "walk_in" else "pre"
+    if form.validate_on_submit():
+        try:
+            _volunteer, token = ops.register_volunteer(
+                operation, form.registration(g.lang), via=via, actor="public")
+            return redirect(url_for(".my_page", token=token, new=1))
+        except Invalid as err:
+            apply_field_errors(form, err)
+        except Conflict as err:
+            form.phone.errors = [*form.phone.errors, err.message]
+    status = 422 if request.method == "POST" else 200
+    return render_template("volunteers/register.html", op=operation, form=form, via=via,
+                           closed=operation.status != "open"), status
+
+
+def _volunteer_or_404(token: str):
+    volunteer = ops.volunteer_by_token(token)
+    if volunteer is None:
+        abort(404)
+    return volunteer
+
+
+@bp.route("/v/<token>")
+@public
+def my_page(token):
+    """The volunteer's own page: their QR code, today's status and the centre's notice."""
+    volunteer = _volunteer_or_404(token)
+    token = codes.normalize(token)
+    response = current_app.make_response(render_template(
+        "volunteers/my_page.html", volunteer=volunteer, token=token,
+        checkin=ops.todays_checkin(volunteer), insured=ops.insured_on(volunteer, today()),
+        new=request.args.get("new") == "1"))
+    # Kept on the phone so that today's entrance poster can check them in with one tap.
+    response.set_cookie(CODE_COOKIE, token, max_age=CODE_COOKIE_AGE, httponly=True,
+                        samesite="Lax", secure=request.is_secure)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _image(data: bytes, mimetype: str) -> Response:
+    return Response(data, mimetype=mimetype,
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
+@bp.route("/v/<token>/qr.png")
+@public
+def qr_png(token):
+    _volunteer_or_404(token)
+    return _image(qr.png(codes.normalize(token)), "image/png")
+
+
+@bp.route("/v/<token>/qr.svg")
+@public
+def qr_svg(token):
+    _volunteer_or_404(token)
+    return _image(qr.svg(codes.normalize(token)), "image/svg+xml")
+
+
+@bp.route("/o/<int:op_id>/s/<int:site_id>/<day_code>", methods=["GET", "POST"])
+@public
+def self_checkin(op_id, site_id, day_code):
+    """Check in from one's own phone via today's entrance poster, after the health questions."""
+    operation = get_operation(op_id)
+    site = db.session.get(Site, site_id)
+    if site is None or site.operation_id != operation.id:
+        abort(404)
+    if not codes.poster_code_valid(current_app.config["SECRET_KEY"], operation.id, site.id,
+                                   today(), day_code):
+        return render_template("volunteers/self_checkin.html", op=operation, site=site,
+                               stale=True, form=None, volunteer=None), 410
+    form = self_checkin_form()
+    known = ops.volunteer_by_token(request.cookies.get(CODE_COOKIE, ""))
+    volunteer = known if known and known.operation_id == operation.id else None
+    error = None
+    if form.validate_on_submit():
+        try:
+            volunteer = volunteer or ops.resolve_code(operation, form.code.data or "")
+            answers = form.answers()
+            checkin, _created = ops.check_in(
+                operation, volunteer, site_id=site.id, health_ok=all(answers.values()),
+                health=answers, insurance_enrolled_now=False, method="self",
+                actor=f"volunteer:{volunteer.id}")
+            return render_template("volunteers/checked_in.html", volunteer=volunteer,
+                                   checkin=checkin)
+        except DomainError as err:
+            error = err
+    status = 422 if request.method == "POST" else 200
+    return render_template("volunteers/self_checkin.html", op=operation, site=site, stale=False,
+                           form=form, volunteer=volunteer, error=error), status

@@ -1,0 +1,205 @@
+"""Wire the app: extensions, database settings, language, sign-in, CSRF, access, errors."""
+from __future__ import annotations
+
+import logging
+
+from babel import support
+from flask import Flask, g, jsonify, render_template, request, session
+from flask_babel import Domain
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from dvc.auth.access import enforce_access, wants_json
+from dvc.config import ROOT
+from dvc.core.errors import DomainError
+from dvc.extensions import api, babel, csrf, db, login, migrate
+from dvc.volunteers import labels
+
+log = logging.getLogger(__name__)
+TRANSLATIONS = ROOT / "translations"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+# --- database ----------------------------------------------------------------------------
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """Durable, concurrent SQLite: WAL, fsync on commit, foreign keys, wait when busy."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
+                       "busy_timeout=15000"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    """Take SQLite's write lock at BEGIN for writes, so concurrent writers queue on the busy
+    timeout instead of failing when a read lock cannot be upgraded."""
+    if conn.dialect.name == "sqlite":
+        writing = not request or request.method in UNSAFE
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+# --- language ----------------------------------------------------------------------------
+
+class PlainJapanese(Domain):
+    """やさしい日本語: the `easy` catalogue, falling back to ordinary Japanese."""
+
+    def get_translations(self):
+        if "ja-easy" not in self.cache:
+            easy = support.Translations.load(str(TRANSLATIONS), ["ja"], "easy")
+            easy.add_fallback(support.Translations.load(str(TRANSLATIONS), ["ja"], "messages"))
+            self.cache["ja-easy"] = easy
+        return self.cache["ja-easy"]
+
+
+plain_japanese = PlainJapanese()
+
+
+def current_language() -> str:
+    """Return the language of this request: ja, ja-easy or en."""
+    wanted = request.args.get("lang")
+    if wanted in ("ja", "ja-easy", "en"):
+        session["lang"] = wanted
+    return session.get("lang") or request.accept_languages.best_match(["ja", "en"]) or "ja"
+
+
+def _select_locale() -> str:
+    return "en" if current_language() == "en" else "ja"
+
+
+def _set_language():
+    g.lang = current_language()
+    if g.lang == "ja-easy":
+        plain_japanese.as_default()
+
+
+# --- sign-in and CSRF --------------------------------------------------------------------
+
+def _load_user(user_id: str):
+    from dvc.auth.models import User
+    return db.session.get(User, int(user_id))
+
+
+def _load_bearer(req):
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    from dvc.auth.operations import user_for_token
+    return user_for_token(header[7:].strip())
+
+
+def _check_csrf():
+    """CSRF on every state change, except API calls that carry their own credential (a bearer
+    token) or none at all (anonymous public endpoints have no session to ride on)."""
+    if request.method not in UNSAFE:
+        return
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        return
+    if wants_json() and not current_user.is_authenticated:
+        return
+    csrf.protect()
+
+
+# --- errors ------------------------------------------------------------------------------
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None,
+                   data: dict | None = None):
+    """Answer an error as JSON for the API and as a page for people."""
+    if wants_json():
+        body = {"error": code, "message": message, "fields": fields or {}}
+        if data:
+            body.update(data)
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message, fields=fields), status
+
+
+def _flatten_messages(messages) -> dict:
+    """Turn webargs' {"json": {"field": ["msg"]}} into {"field": "msg"}."""
+    fields = {}
+    for location in (messages or {}).values():
+        for name, errors in (location or {}).items():
+            fields[name] = errors[0] if isinstance(errors, list) and errors else str(errors)
+    return fields
+
+
+def http_error(err: HTTPException):
+    status = err.code or 500
+    if status == 422:
+        messages = getattr(err, "data", {}).get("messages")
+        return error_response(422, "validation_error", _("Some answers need fixing."),
+                              _flatten_messages(messages))
+    if status >= 500:
+        log.exception("server error", exc_info=getattr(err, "original_exception", err))
+        return error_response(500, "server_error",
+                              _("Something went wrong on our side. Nothing was saved; try again."))
+    messages = {400: _("The request could not be read."), 404: _("Not found."),
+                405: _("This action is not allowed here."), 413: _("The file is too large.")}
+    return error_response(status, err.name.lower().replace(" ", "_"),
+                          messages.get(status, err.description or err.name))
+
+
+def _domain_error(err: DomainError):
+    db.session.rollback()
+    return error_response(err.status, err.code, err.message, err.fields, err.data)
+
+
+def _csrf_error(err: CSRFError):
+    return error_response(400, "csrf_failed",
+                          _("This form has expired. Reload the page and send it again."))
+
+
+# --- wiring ------------------------------------------------------------------------------
+
+def _commit_or_rollback(response):
+    """One commit per request, at the edge; errors roll back."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login.init_app(app)
+    login.user_loader(_load_user)
+    login.request_loader(_load_bearer)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(TRANSLATIONS))
+    api.init_app(app)
+
+    app.before_request(_set_language)
+    app.before_request(_check_csrf)
+    app.before_request(enforce_access)
+    app.after_request(_commit_or_rollback)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.jinja_env.globals["current_language"] = lambda: g.get("lang", "ja")
+    app.jinja_env.globals["labels"] = labels
+
+    _register_blueprints(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from dvc.auth.views import bp as auth_bp
+    from dvc.operations.api import bp as operations_api
+    from dvc.operations.views import bp as operations_bp
+    from dvc.volunteers.api import bp as volunteers_api
+    from dvc.volunteers.reception import bp as reception_bp
+    from dvc.volunteers.views import bp as volunteers_bp
+
+    for bp in (auth_bp, operations_bp, volunteers_bp, reception_bp):
+        app.register_blueprint(bp)
+    for bp in (operations_api, volunteers_api):
+        api.register_blueprint(bp)
