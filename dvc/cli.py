@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
@@ -66,6 +66,38 @@ def user_token(name):
     click.echo(token)
 
 
+@click.command("serve")
+@click.option("--host", default="0.0.0.0", show_default=True,
+              help="0.0.0.0 lets tablets on the centre's Wi-Fi connect.")
+@click.option("--port", default=5000, show_default=True)
+@click.option("--threads", default=8, show_default=True)
+def serve(host, port, threads):
+    """Run the production server (waitress: pure Python, also on Windows and macOS)."""
+    from waitress import serve as waitress_serve
+
+    from dvc.demo import demo_accounts
+    app = current_app._get_current_object()
+    click.echo(f"dvc is running: http://127.0.0.1:{port}/")
+    for address in _lan_addresses():
+        click.echo(f"  on the local network: http://{address}:{port}/")
+    accounts = demo_accounts()
+    if accounts:
+        click.echo("demo logins (user / password):")
+        for user, password in accounts:
+            click.echo(f"  {user:<13} {password}")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="dvc")
+
+
+def _lan_addresses() -> list[str]:
+    """Return this machine's IPv4 addresses other than loopback (no traffic is sent)."""
+    import socket
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        return []
+    return sorted({i[4][0] for i in infos if not i[4][0].startswith("127.")})
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db, demo_data, user_cli):
+    for command in (init_db, demo_data, user_cli, serve):
         app.cli.add_command(command)

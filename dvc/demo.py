@@ -37,6 +37,15 @@ def demo_password(role: str) -> str:
     return f"{role}-demo"
 
 
+def demo_accounts() -> list[tuple[str, str]]:
+    """Return the demo logins that exist in this database (none outside demo data)."""
+    names = set(db.session.scalars(select(User.username).where(User.username.in_(ROLES))))
+    if "admin" not in names or not db.session.scalar(
+            select(User.id).where(User.display_name == "デモ admin")):
+        return []
+    return [(role, demo_password(role)) for role in ROLES if role in names]
+
+
 def _registration(rng: random.Random, i: int) -> ops.Registration:
     family, given = rng.choice(FAMILY), rng.choice(GIVEN)
     prefecture, municipality = rng.choice(PLACES)
