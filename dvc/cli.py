@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -26,6 +26,7 @@ def _commit_or_fail(fn):
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create or upgrade the database schema."""
     upgrade()
@@ -33,6 +34,7 @@ def init_db():
 
 
 @click.command("demo-data")
+@with_appcontext
 def demo_data():
     """Load the fictional demo operation and demo accounts (once)."""
     from dvc.demo import load_demo
@@ -67,6 +69,7 @@ def user_token(name):
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="0.0.0.0", show_default=True,
               help="0.0.0.0 lets tablets on the centre's Wi-Fi connect.")
 @click.option("--port", default=5000, show_default=True)

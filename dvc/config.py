@@ -28,7 +28,7 @@ class Defaults:
         "languages", "sign_language", "first_aid", "counselling",
     )
     HEALTH_QUESTIONS = ("feeling_well", "no_fever", "slept_enough", "ate_breakfast")
-    DEMO = False
+    PASSWORD_HASH_METHOD = "scrypt"
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -51,7 +51,9 @@ def make_app(database_url, tmp_path):
     def make(**config):
         settings = {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
                     "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
-                    "SERVER_NAME": "dvc.test", "UPLOAD_DIR": str(tmp_path / "uploads")}
+                    "SERVER_NAME": "dvc.test",
+                    # Fast hashing: tests create many accounts; production keeps scrypt.
+                    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "UPLOAD_DIR": str(tmp_path / "uploads")}
         settings.update(config)
         app = create_app(settings)
         app.extensions["dvc.clock"] = VirtualClock(T0)

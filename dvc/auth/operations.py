@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,7 +32,8 @@ def create_user(username: str, role: str, password: str, *, display_name: str = 
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(f"user {username!r} exists", code="user_exists")
     user = User(username=username, role=role, display_name=display_name or username,
-                password_hash=generate_password_hash(password), created_dt=now())
+                password_hash=generate_password_hash(
+                    password, method=current_app.config["PASSWORD_HASH_METHOD"]), created_dt=now())
     db.session.add(user)
     db.session.flush()
     log_event("user.created", actor=actor, subject=user, payload={"role": role})

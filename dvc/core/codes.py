@@ -56,7 +56,7 @@ def normalize(text: str | None) -> str:
     cleaned = text.strip().upper()
     # Inside a URL such as https://centre.example/v/<code>: take the last path segment.
     if "/" in cleaned:
-        cleaned = cleaned.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+        cleaned = cleaned.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     cleaned = cleaned.replace("-", "").replace(" ", "").translate(_CONFUSABLE)
     if not _CANDIDATE.fullmatch(cleaned) or any(c not in ALPHABET for c in cleaned):
         raise CodeError("malformed")

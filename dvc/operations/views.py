@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from dvc.auth.access import actor_name, allow
 from dvc.auth.models import ROLES
 from dvc.core.errors import Invalid
+from dvc.core.forms import choices
 from dvc.core.japan import PREFECTURES
 from dvc.extensions import db
 from dvc.operations.models import Operation
@@ -22,16 +23,17 @@ bp = Blueprint("operations", __name__)
 
 class OperationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=[("real", _l("Real response")), ("drill", _l("Drill"))])
-    prefecture = SelectField(_l("Prefecture"), choices=[(p, p) for p in PREFECTURES],
+    kind = SelectField(_l("Kind"), choices=choices([("real", _l("Real response")),
+                                                    ("drill", _l("Drill"))]))
+    prefecture = SelectField(_l("Prefecture"), choices=choices((p, p) for p in PREFECTURES),
                              default="東京都")
     municipality = StringField(_l("Municipality"), validators=[Length(max=60)])
 
 
 class SiteForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    kind = SelectField(_l("Kind"), choices=[("main", _l("Main centre")),
-                                            ("satellite", _l("Satellite"))])
+    kind = SelectField(_l("Kind"), choices=choices([("main", _l("Main centre")),
+                                                    ("satellite", _l("Satellite"))]))
     lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
     lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
 

@@ -9,6 +9,7 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, RadioFie
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from dvc.core.forms import choices
 from dvc.core.japan import PREFECTURES
 from dvc.volunteers import labels
 from dvc.volunteers.operations import Registration
@@ -25,7 +26,7 @@ class RegistrationForm(FlaskForm):
     phone = TelField(_l("Mobile phone"), validators=[DataRequired(), Length(min=10, max=30)])
     email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=200)])
     prefecture = SelectField(_l("Prefecture you live in"),
-                             choices=[("", "—")] + [(p, p) for p in PREFECTURES],
+                             choices=choices([("", "—")] + [(p, p) for p in PREFECTURES]),
                              validators=[DataRequired()])
     municipality = StringField(_l("City, town or village"),
                                validators=[DataRequired(), Length(max=60)])
@@ -37,9 +38,10 @@ class RegistrationForm(FlaskForm):
                                validators=[DataRequired(), Length(min=10, max=30)])
     skills = CheckboxesField(_l("Skills and licences"), choices=[])
     vehicle = RadioField(_l("Vehicle you can bring"), default="none",
-                         choices=list(labels.VEHICLES.items()))
+                         choices=choices(labels.VEHICLES.items()))
     insurance = RadioField(_l("Volunteer activity insurance"), default="none",
-                           choices=[(k, v) for k, v in labels.INSURANCE.items() if k != "centre"])
+                           choices=choices((k, v) for k, v in labels.INSURANCE.items()
+                                           if k != "centre"))
     insurance_council = StringField(_l("Council where you enrolled"),
                                     validators=[Optional(), Length(max=120)])
     insurance_date = DateField(_l("Date you enrolled"), validators=[Optional()])
@@ -54,8 +56,8 @@ class RegistrationForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.skills.choices = [(s, labels.label(labels.SKILLS, s))
-                               for s in current_app.config["SKILLS"]]
+        self.skills.choices = choices((s, labels.label(labels.SKILLS, s))
+                                      for s in current_app.config["SKILLS"])
 
     def registration(self, language: str) -> Registration:
         """Return the answers as the domain's Registration."""
@@ -85,6 +87,6 @@ def self_checkin_form() -> SelfCheckInForm:
     for question in current_app.config["HEALTH_QUESTIONS"]:
         setattr(Form, f"health_{question}", RadioField(
             labels.label(labels.HEALTH_QUESTIONS, question),
-            choices=[("yes", _l("Yes")), ("no", _l("No"))],
+            choices=choices([("yes", _l("Yes")), ("no", _l("No"))]),
             validators=[InputRequired(_l("Answer this question."))]))
     return Form()

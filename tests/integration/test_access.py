@@ -1,0 +1,104 @@
+"""Who may do what: every route of this slice, for every role and for anonymous visitors."""
+from __future__ import annotations
+
+import pytest
+
+from dvc.auth.models import ROLES
+
+STAFF = set(ROLES)
+DESK = {"admin", "reception", "coordinator"}
+ADMIN = {"admin"}
+ANYONE = STAFF | {None}
+
+# (method, path, who may) -- {op} and {site} are filled in from the fixture.
+PAGES = [
+    ("GET", "/", STAFF),
+    ("POST", "/operations", ADMIN),
+    ("GET", "/o/{op}", STAFF),
+    ("POST", "/o/{op}/sites", ADMIN),
+    ("POST", "/o/{op}/notice", ADMIN),
+    ("GET", "/o/{op}/reception", DESK),
+    ("GET", "/o/{op}/roster", DESK),
+    ("GET", "/o/{op}/nametags", DESK),
+    ("GET", "/o/{op}/posters/register", DESK),
+    ("GET", "/o/{op}/sites/{site}/poster", DESK),
+    ("GET", "/o/{op}/register", ANYONE),
+    ("GET", "/login", ANYONE),
+]
+API = [
+    ("GET", "/api/v1/operations", STAFF),
+    ("POST", "/api/v1/operations", ADMIN),
+    ("GET", "/api/v1/operations/{op}/sites", STAFF),
+    ("POST", "/api/v1/operations/{op}/sites", ADMIN),
+    ("POST", "/api/v1/operations/{op}/volunteers", ANYONE),
+    ("GET", "/api/v1/operations/{op}/volunteers?q=yamada", DESK),
+    ("POST", "/api/v1/operations/{op}/lookup", DESK),
+    ("GET", "/api/v1/operations/{op}/volunteers/1/card", DESK),
+    ("POST", "/api/v1/operations/{op}/volunteers/1/code", DESK),
+    ("POST", "/api/v1/operations/{op}/checkins", DESK),
+    ("GET", "/api/v1/operations/{op}/checkins", DESK),
+    ("POST", "/api/v1/decode", DESK),
+    ("GET", "/api/openapi.json", ANYONE),
+]
+
+
+@pytest.fixture
+def clients(app, create_user):
+    """One signed-in client per role, and an anonymous one (None)."""
+    result = {None: app.test_client()}
+    for role in ROLES:
+        create_user(role)
+        c = app.test_client()
+        assert c.post("/login", data={"username": f"{role}-user",
+                                      "password": f"password-{role}"}).status_code == 302
+        result[role] = c
+    return result
+
+
+def _call(client, method, path, operation):
+    path = path.format(op=operation[0], site=operation[1])
+    return client.open(path, method=method, json={} if method == "POST" else None)
+
+
+@pytest.mark.parametrize("method, path, allowed", PAGES + API)
+def test_each_role_is_allowed_or_denied(clients, operation, method, path, allowed):
+    for role, client in clients.items():
+        response = _call(client, method, path, operation)
+        denied = response.status_code in (401, 403) or (
+            response.status_code == 302 and "/login" in response.location
+            and path != "/login")
+        assert denied == (role not in allowed), (role, method, path, response.status_code)
+        if denied and path.startswith("/api/"):
+            body = response.get_json()
+            assert body["error"] in ("unauthorized", "forbidden") and body["message"]
+
+
+def test_every_endpoint_declares_who_may_use_it(app):
+    from dvc.auth.access import PUBLIC_ENDPOINTS
+    undeclared = [rule.endpoint for rule in app.url_map.iter_rules()
+                  if rule.endpoint not in PUBLIC_ENDPOINTS
+                  and not hasattr(app.view_functions[rule.endpoint], "dvc_roles")]
+    assert undeclared == []
+
+
+def test_an_undeclared_endpoint_is_denied_even_to_admin(make_app, create_user):
+    app = make_app()
+    app.add_url_rule("/forgotten", "forgotten", lambda: "secret")
+    client = app.test_client()
+    create_user("admin")
+    client.post("/login", data={"username": "admin-user", "password": "password-admin"})
+    assert client.get("/forgotten").status_code == 403
+
+
+def test_bad_bearer_token_is_401_json(client):
+    response = client.get("/api/v1/operations", headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthorized"
+
+
+def test_volunteer_lookup_shows_no_phone_or_address(client, operation, register, token_for):
+    body = register()
+    card = client.post(f"/api/v1/operations/{operation[0]}/lookup", json={"code": body["code"]},
+                       headers=token_for("reception")).get_data(as_text=True)
+    for secret in ("090-1234-5678", "09012345678", "080-1111-2222", "山田 花子"):
+        assert secret not in card
