@@ -20,11 +20,11 @@ $(STAMP): pyproject.toml
 i18n: $(STAMP) $(CATALOGS:.po=.mo)
 
 translations/%.mo: translations/%.po $(STAMP)
-	$(BIN)/pybabel compile -q -f -i $< -o $@
+	$(BIN)/pybabel -q compile -f -i $< -o $@
 
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
-	$(BIN)/pybabel update -q -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
 
 run: $(STAMP) i18n
 	$(FLASK) init-db

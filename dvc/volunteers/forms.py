@@ -15,27 +15,47 @@ from dvc.volunteers import labels
 from dvc.volunteers.operations import Registration
 
 
+# Our own words, so that plain Japanese (やさしい日本語) reaches the error messages too.
+REQUIRED = _l("Please fill this in.")
+TOO_LONG = _l("This is too long.")
+PHONE = _l("Enter a phone number of 10 or 11 digits.")
+YEAR = _l("Enter the year you were born, e.g. 1985.")
+GROUP_SIZE = _l("A group has at least 2 people.")
+
+
+def required():
+    return DataRequired(REQUIRED)
+
+
+def at_most(n: int):
+    return Length(max=n, message=TOO_LONG)
+
+
+def phone_rules():
+    return [DataRequired(REQUIRED), Length(min=10, max=30, message=PHONE)]
+
+
 class CheckboxesField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
 
 class RegistrationForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    kana = StringField(_l("Name in kana (furigana)"), validators=[DataRequired(), Length(max=120)])
-    phone = TelField(_l("Mobile phone"), validators=[DataRequired(), Length(min=10, max=30)])
-    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[required(), at_most(120)])
+    kana = StringField(_l("Name in kana (furigana)"), validators=[required(), at_most(120)])
+    phone = TelField(_l("Mobile phone"), validators=phone_rules())
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), at_most(200)])
     prefecture = SelectField(_l("Prefecture you live in"),
                              choices=choices([("", "—")] + [(p, p) for p in PREFECTURES]),
-                             validators=[DataRequired()])
+                             validators=[required()])
     municipality = StringField(_l("City, town or village"),
-                               validators=[DataRequired(), Length(max=60)])
+                               validators=[required(), at_most(60)])
     birth_year = IntegerField(_l("Year of birth"),
-                              validators=[InputRequired(), NumberRange(1901, 2100)])
+                              validators=[InputRequired(YEAR), NumberRange(1901, 2100, YEAR)])
     emergency_name = StringField(_l("Emergency contact: name"),
-                                 validators=[DataRequired(), Length(max=120)])
+                                 validators=[required(), at_most(120)])
     emergency_phone = TelField(_l("Emergency contact: phone"),
-                               validators=[DataRequired(), Length(min=10, max=30)])
+                               validators=phone_rules())
     skills = CheckboxesField(_l("Skills and licences"), choices=[])
     vehicle = RadioField(_l("Vehicle you can bring"), default="none",
                          choices=choices(labels.VEHICLES.items()))
@@ -43,14 +63,14 @@ class RegistrationForm(FlaskForm):
                            choices=choices((k, v) for k, v in labels.INSURANCE.items()
                                            if k != "centre"))
     insurance_council = StringField(_l("Council where you enrolled"),
-                                    validators=[Optional(), Length(max=120)])
+                                    validators=[Optional(), at_most(120)])
     insurance_date = DateField(_l("Date you enrolled"), validators=[Optional()])
     group_name = StringField(_l("Group name (if you come as a group)"),
-                             validators=[Optional(), Length(max=120)])
+                             validators=[Optional(), at_most(120)])
     group_size = IntegerField(_l("Number of people in the group, you included"),
-                              validators=[Optional(), NumberRange(2, 500)])
+                              validators=[Optional(), NumberRange(2, 500, GROUP_SIZE)])
     group_members = TextAreaField(_l("Members' names (optional)"),
-                                  validators=[Optional(), Length(max=4000)])
+                                  validators=[Optional(), at_most(4000)])
     consent = BooleanField(_l("I agree to the privacy terms."),
                            validators=[DataRequired(_l("Agree to the privacy terms to register."))])
 
@@ -73,7 +93,7 @@ class RegistrationForm(FlaskForm):
 class SelfCheckInForm(FlaskForm):
     """Today's health questions (added per configured question), and a typed code if needed."""
 
-    code = StringField(_l("Your code"), validators=[Optional(), Length(max=2000)])
+    code = StringField(_l("Your code"), validators=[Optional(), at_most(2000)])
 
     def answers(self) -> dict[str, bool]:
         return {q: getattr(self, f"health_{q}").data == "yes"
