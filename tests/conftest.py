@@ -17,22 +17,24 @@ T0 = datetime(2026, 11, 22, 0, 0, tzinfo=timezone.utc)
 PG_URL = os.environ.get("DVC_TEST_DATABASE_URL")
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    """Create the schema once, through the migrations, so they are tested too."""
-    if PG_URL:
-        engine = create_engine(PG_URL)
+def reset_database(url: str) -> None:
+    """Drop everything in a PostgreSQL test database (SQLite test files start empty)."""
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-        url = PG_URL
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """Create the schema once from the models; test_migrations proves the migrations agree."""
+    url = PG_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    reset_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "t"})
     with app.app_context():
-        from flask_migrate import upgrade
-        upgrade()
+        db.create_all()
         db.engine.dispose()
     return url
 
