@@ -13,10 +13,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
-from dvc.auth.access import enforce_access, wants_json
+from dvc.auth.access import enforce_access, wants_json, writes
 from dvc.config import ROOT
 from dvc.core.errors import DomainError
 from dvc.extensions import api, babel, csrf, db, login, migrate
+from dvc.needs import labels as need_labels
+from dvc.sites import labels as site_labels
 from dvc.volunteers import labels
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ def _sqlite_begin(conn):
     """Take SQLite's write lock at BEGIN for writes, so concurrent writers queue on the busy
     timeout instead of failing when a read lock cannot be upgraded."""
     if conn.dialect.name == "sqlite":
-        writing = not request or request.method in UNSAFE
+        writing = not request or writes(request.endpoint)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
@@ -186,20 +188,22 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, http_error)
     app.jinja_env.globals["current_language"] = lambda: g.get("lang", "ja")
-    app.jinja_env.globals["labels"] = labels
+    app.jinja_env.globals.update(labels=labels, site_labels=site_labels, need_labels=need_labels)
 
     _register_blueprints(app)
 
 
 def _register_blueprints(app: Flask) -> None:
     from dvc.auth.views import bp as auth_bp
+    from dvc.needs.api import bp as needs_api
     from dvc.operations.api import bp as operations_api
     from dvc.operations.views import bp as operations_bp
+    from dvc.teams.api import bp as teams_api
     from dvc.volunteers.api import bp as volunteers_api
     from dvc.volunteers.reception import bp as reception_bp
     from dvc.volunteers.views import bp as volunteers_bp
 
     for bp in (auth_bp, operations_bp, volunteers_bp, reception_bp):
         app.register_blueprint(bp)
-    for bp in (operations_api, volunteers_api):
+    for bp in (operations_api, volunteers_api, needs_api, teams_api):
         api.register_blueprint(bp)

@@ -42,13 +42,14 @@ class NoticeForm(FlaskForm):
     notice = TextAreaField(_l("Notice to volunteers"), validators=[Length(max=2000)])
 
 
-def apply_field_errors(form: FlaskForm, err: Invalid) -> None:
+def apply_field_errors(form: FlaskForm, err: Invalid, *, flash_message: bool = True) -> None:
     """Show a domain rule's field messages next to the fields of a form."""
     for name, message in err.fields.items():
         field = getattr(form, name, None)
         if field is not None:
             field.errors = [*field.errors, message]
-    flash(err.message, "error")
+    if flash_message:
+        flash(err.message, "error")
 
 
 @bp.route("/")

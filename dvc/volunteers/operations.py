@@ -262,16 +262,19 @@ def check_in(operation: Operation, volunteer: Volunteer, *, site_id: int | None,
         raise Conflict(_("The health check was not passed: please rest today and do not work."),
                        code="health_not_ok")
     day = today()
-    if not insured_on(volunteer, day):
+    enrolled_now = not insured_on(volunteer, day)
+    if enrolled_now:
         if not insurance_enrolled_now:
             raise Conflict(_("No volunteer activity insurance: enrol at the insurance desk first."),
                            code="insurance_required")
         enrol_insurance(volunteer, operation, actor=actor)
     group_size = volunteer.group.size if volunteer.group else 1
+    # Relationships as well as ids: the answer shows both, and the check-in then keeps them
+    # loaded (the session holds rows weakly) instead of reading them again to serialise it.
     checkin = CheckIn(operation_id=operation.id, volunteer_id=volunteer.id, site_id=site.id,
-                      day=day, checked_in_dt=now(), headcount=headcount or group_size,
-                      health=health or {}, insurance_enrolled_now=insurance_enrolled_now,
-                      method=method, actor=actor)
+                      volunteer=volunteer, site=site, day=day, checked_in_dt=now(),
+                      headcount=headcount or group_size, health=health or {},
+                      insurance_enrolled_now=enrolled_now, method=method, actor=actor)
     if not 1 <= checkin.headcount <= group_size:
         raise Invalid(_("Headcount must be between 1 and the group's size."),
                       fields={"headcount": "range"})

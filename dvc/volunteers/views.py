@@ -35,7 +35,7 @@ def register(op_id):
                 operation, form.registration(g.lang), via=via, actor="public")
             return redirect(url_for(".my_page", token=token, new=1))
         except Invalid as err:
-            apply_field_errors(form, err)
+            apply_field_errors(form, err, flash_message=False)
         except Conflict as err:
             form.phone.errors = [*form.phone.errors, err.message]
     status = 422 if request.method == "POST" else 200

@@ -35,9 +35,12 @@
   function fmt(template, values) {
     return template.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
   }
+  // HH:mm in the centre's time zone (as the server's pages show it), whatever the tablet's.
   function hhmm(iso) {
-    var d = new Date(iso);
-    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    var opts = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    if (root.dataset.tz) opts.timeZone = root.dataset.tz;
+    try { return new Date(iso).toLocaleTimeString("en-GB", opts); }
+    catch (e) { delete opts.timeZone; return new Date(iso).toLocaleTimeString("en-GB", opts); }
   }
   function refocus() { if (!busy) scanInput.focus(); }
 
@@ -117,6 +120,8 @@
       } else if (!healthOk && r.data.error === "health_not_ok") {
         show(message(T.unwell));
       } else {
+        var previous = result.querySelector(":scope > .flash-error");
+        if (previous) previous.remove();  // one refusal at a time, not a growing pile
         result.prepend(message(r.data.message || T.network));
         f("confirm").disabled = f("unwell").disabled = false;
         return;
