@@ -29,6 +29,8 @@ class Defaults:
     )
     HEALTH_QUESTIONS = ("feeling_well", "no_fever", "slept_enough", "ate_breakfast")
     PASSWORD_HASH_METHOD = "scrypt"
+    # Teams out after this local time are overdue (活動は15時まで, a common rule in heat).
+    ACTIVITY_END = "15:00"
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

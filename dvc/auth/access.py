@@ -24,6 +24,19 @@ def public(view):
     return view
 
 
+def audited(view):
+    """Mark a reading endpoint that also writes (it logs who viewed a survivor's record), so
+    that SQLite takes the write lock at BEGIN instead of failing to upgrade a read lock."""
+    view.dvc_writes = True
+    return view
+
+
+def writes(endpoint: str | None) -> bool:
+    """Tell whether a request to this endpoint may write to the database."""
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return request.method not in ("GET", "HEAD", "OPTIONS") or getattr(view, "dvc_writes", False)
+
+
 def roles_of(endpoint: str | None):
     """Return the roles an endpoint allows, or None when it declares none (denied)."""
     if endpoint is None:
