@@ -123,7 +123,11 @@ def token_for(app, create_user):
     from dvc.auth.operations import issue_token
 
     def make(role: str) -> dict:
-        username = create_user(role, f"api-{role}")
+        username = f"api-{role}"
+        with app.app_context():
+            user = db.session.scalar(db.select(User).where(User.username == username))
+        if user is None:
+            create_user(role, username)
         with app.app_context():
             user = db.session.scalar(db.select(User).where(User.username == username))
             token = issue_token(user, actor="test")

@@ -10,7 +10,7 @@ from dvc.needs.operations import get_need
 from dvc.operations.operations import get_operation
 from dvc.teams import operations as ops
 from dvc.teams.models import Incident, Team
-from dvc.teams.schemas import (DispatchIn, FormedOut, IncidentIn, IncidentOut, RecallIn, ReportIn,
+from dvc.teams.schemas import (AvailableOut, DispatchIn, FormedOut, IncidentIn, IncidentOut, RecallIn, ReportIn,
                                ReportOut, TeamIn, TeamOut)
 
 bp = Blueprint("teams_api", __name__, url_prefix="/api/v1",
@@ -49,6 +49,18 @@ def _step(team_id: int, action) -> Team:
     team = ops.get_team(team_id)
     action(team)
     return team
+
+
+@bp.route("/operations/<int:op_id>/volunteers/available", methods=["GET"])
+@bp.response(200, AvailableOut(many=True))
+@allow(*COORD)
+def available(op_id):
+    """Today's checked-in volunteers who are not in an active team, longest waiting first."""
+    checkins = ops.free_checked_in(get_operation(op_id))
+    experience = ops.days_active_before([c.volunteer_id for c in checkins])
+    for checkin in checkins:
+        checkin.days_active = experience.get(checkin.volunteer_id, 0)
+    return checkins
 
 
 @bp.route("/teams/<int:team_id>/dispatch", methods=["POST"])

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from dvc.core.context import now, today
@@ -242,3 +242,13 @@ def free_checked_in(operation: Operation) -> list[CheckIn]:
     return list(db.session.scalars(select(CheckIn).where(
         CheckIn.operation_id == operation.id, CheckIn.day == today(),
         CheckIn.volunteer_id.not_in(busy)).order_by(CheckIn.checked_in_dt, CheckIn.id)))
+
+
+def days_active_before(volunteer_ids) -> dict[int, int]:
+    """Return how many earlier days each volunteer checked in (experience, for leaders)."""
+    if not volunteer_ids:
+        return {}
+    rows = db.session.execute(select(CheckIn.volunteer_id, func.count()).where(
+        CheckIn.volunteer_id.in_(volunteer_ids), CheckIn.day < today())
+        .group_by(CheckIn.volunteer_id))
+    return dict(rows.all())

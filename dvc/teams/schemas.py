@@ -90,3 +90,19 @@ class IncidentOut(Schema):
     severity = fields.String()
     description = fields.String()
     reported_dt = fields.DateTime()
+
+
+class AvailableOut(Schema):
+    """A checked-in volunteer free for a team: what a coordinator needs to pick them."""
+
+    volunteer_id = fields.Integer(attribute="volunteer.id")
+    number = fields.String(attribute="volunteer.number")
+    name = fields.String(attribute="volunteer.name")
+    kana = fields.String(attribute="volunteer.kana")
+    group = fields.String(attribute="volunteer.group.name", allow_none=True)
+    headcount = fields.Integer()
+    skills = fields.List(fields.String(), attribute="volunteer.skills")
+    vehicle = fields.String(attribute="volunteer.vehicle")
+    site_id = fields.Integer()
+    checked_in_dt = fields.DateTime()
+    days_active = fields.Integer(metadata={"description": "Days checked in before today"})
