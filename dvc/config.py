@@ -43,6 +43,14 @@ class Defaults:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
+    # The coordinator's map (dvc/maps). Basemap: the GSI standard map (地理院タイル) online;
+    # an empty MAP_TILE_URL means no basemap (markers and the scale still draw). A local tile
+    # archive (MAP_TILE_ARCHIVE, a later issue) takes precedence once the app can serve it.
+    MAP_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+    MAP_TILE_ATTRIBUTION = ('<a href="https://maps.gsi.go.jp/development/ichiran.html">'
+                            '地理院タイル</a>')
+    MAP_TILE_ARCHIVE = ""
+    MAP_REFRESH_SECONDS = 15
 
 
 def _database_url(instance: Path) -> str:

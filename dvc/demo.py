@@ -70,6 +70,23 @@ def _arrivals(operation, volunteers, site_ids, rng):
                      insurance_enrolled_now=True, method="scan", actor=ACTOR)
 
 
+# (name, unit, low at or below, on hand at the main centre, at the satellite): the satellite is
+# short of masks and washers, so the desk and the map have low stock to show.
+EQUIPMENT = [("スコップ", "本", 10, 60, 15), ("一輪車", "台", 3, 12, 4),
+             ("土のう袋", "枚", 100, 1000, 200), ("デッキブラシ", "本", 5, 30, 8),
+             ("バケツ", "個", 5, 30, 10), ("ゴーグル", "個", 10, 80, 20),
+             ("防じんマスク", "枚", 50, 500, 40), ("高圧洗浄機", "台", 1, 4, 1),
+             ("ブルーシート", "枚", 10, 50, 12)]
+
+
+def _equipment(operation, sites) -> None:
+    from dvc.equipment import operations as equipment
+    for name, unit, low, *stock in EQUIPMENT:
+        item = equipment.add_item_type(operation, name, unit=unit, low_stock=low, actor=ACTOR)
+        for site, quantity in zip(sites, stock):
+            equipment.receive_stock(site, item, quantity, actor=ACTOR, note="デモ")
+
+
 def load_demo() -> bool:
     """Load the demo once; return False when it is already there."""
     if db.session.scalar(select(User.id).where(User.username == "admin")):
@@ -95,4 +112,5 @@ def load_demo() -> bool:
     finally:
         current_app.extensions["dvc.clock"] = real
     _arrivals(operation, volunteers[10:40], [main.id, satellite.id], rng)
+    _equipment(operation, [main, satellite])
     return True

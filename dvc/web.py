@@ -195,15 +195,22 @@ def init_app(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from dvc.auth.views import bp as auth_bp
+    from dvc.equipment.api import bp as equipment_api
+    from dvc.equipment.views import bp as equipment_bp
+    from dvc.maps.api import bp as maps_api
+    from dvc.maps.views import bp as maps_bp
     from dvc.needs.api import bp as needs_api
+    from dvc.needs.views import bp as needs_bp
     from dvc.operations.api import bp as operations_api
     from dvc.operations.views import bp as operations_bp
     from dvc.teams.api import bp as teams_api
+    from dvc.teams.views import bp as teams_bp
     from dvc.volunteers.api import bp as volunteers_api
     from dvc.volunteers.reception import bp as reception_bp
     from dvc.volunteers.views import bp as volunteers_bp
 
-    for bp in (auth_bp, operations_bp, volunteers_bp, reception_bp):
+    for bp in (auth_bp, operations_bp, volunteers_bp, reception_bp, equipment_bp, maps_bp,
+               needs_bp, teams_bp):
         app.register_blueprint(bp)
-    for bp in (operations_api, volunteers_api, needs_api, teams_api):
+    for bp in (operations_api, volunteers_api, needs_api, teams_api, equipment_api, maps_api):
         api.register_blueprint(bp)

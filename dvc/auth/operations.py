@@ -6,6 +6,7 @@ import secrets
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dvc.auth.models import ROLES, ApiToken, User
@@ -58,9 +59,10 @@ def issue_token(user: User, *, actor: str) -> str:
 
 def user_for_token(token: str) -> User | None:
     """Return the active user behind a bearer token, or None."""
+    # Every API request comes through here: load the user in the same query.
     row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
-                               ApiToken.revoked_dt.is_(None)))
+        select(ApiToken).options(joinedload(ApiToken.user, innerjoin=True))
+        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_dt.is_(None)))
     if row is None or not row.user.active:
         return None
     return row.user

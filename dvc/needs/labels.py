@@ -21,3 +21,10 @@ STATUSES = {
 CARE = {"elderly": _l("Elderly"), "disabled": _l("Disabled"), "living_alone": _l("Living alone")}
 DECISIONS = {"ready": _l("Ready for volunteers"), "specialist": _l("Specialists only"),
              "on_hold": _l("On hold"), "cancelled": _l("Cancelled")}
+# What happened to a need, for its history on the detail page.
+EVENTS = {
+    "need.received": _l("Received"), "need.status_changed": _l("Status changed"),
+    "need.call_added": _l("Repeat call added"), "need.merged": _l("Duplicate merged into it"),
+    "need.surveyed": _l("Site survey"), "need.photo_added": _l("Photo added"),
+    "need.viewed": _l("Viewed"),
+}

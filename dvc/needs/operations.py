@@ -299,3 +299,16 @@ def log_view(need: Need, *, actor: str) -> None:
 def status_label(status: str) -> str:
     from dvc.needs.labels import STATUSES
     return str(STATUSES.get(status, status))
+
+
+def need_history(need: Need) -> list:
+    """Return the events about this need, oldest first (the pages' history and audit view)."""
+    from dvc.core.events import Event
+    return list(db.session.scalars(select(Event).where(
+        Event.subject_type == "need", Event.subject_id == need.id).order_by(Event.id)))
+
+
+def districts_in(operation: Operation) -> list[str]:
+    """Return the districts already used for this operation's needs (intake suggestions)."""
+    return sorted(d for d in db.session.scalars(select(Need.district).distinct().where(
+        Need.operation_id == operation.id, Need.district.is_not(None))) if d)

@@ -1,7 +1,7 @@
 """Form, dispatch, return and report teams: where team state changes."""
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -252,3 +252,61 @@ def days_active_before(volunteer_ids) -> dict[int, int]:
         CheckIn.volunteer_id.in_(volunteer_ids), CheckIn.day < today())
         .group_by(CheckIn.volunteer_id))
     return dict(rows.all())
+
+
+# --- reading for the dispatch and safety pages ----------------------------------------------
+
+def teams_of_need(need: Need) -> list[Team]:
+    """Return every team sent (or about to be sent) to this need, oldest first."""
+    return list(db.session.scalars(select(Team).where(Team.need_id == need.id).order_by(Team.id)))
+
+
+def teams_waiting(operation: Operation) -> list[Team]:
+    """Return teams formed but not yet sent out: their dispatch sheets are to be printed."""
+    return list(db.session.scalars(select(Team).where(
+        Team.operation_id == operation.id, Team.status == "formed").order_by(Team.id)))
+
+
+def recalled_not_back(operation: Operation) -> list[Team]:
+    """Return recalled teams still in the field (the head of the centre counts them home)."""
+    return [t for t in teams_in_field(operation) if t.recalled_dt is not None]
+
+
+def incidents_on(operation: Operation, day) -> list[Incident]:
+    """Return the injuries and near-misses recorded on a local day, newest first."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    start = datetime.combine(day, time(0, 0), zone).astimezone(ZoneInfo("UTC"))
+    end = datetime.combine(day + timedelta(days=1), time(0, 0), zone).astimezone(ZoneInfo("UTC"))
+    return list(db.session.scalars(select(Incident).where(
+        Incident.operation_id == operation.id, Incident.reported_dt >= start,
+        Incident.reported_dt < end).order_by(Incident.reported_dt.desc(), Incident.id.desc())))
+
+
+def resolve_sheet_code(operation: Operation, text: str) -> Team:
+    """Return the team whose dispatch sheet was scanned (or whose number was typed)."""
+    from dvc.teams.sheets import SheetCodeError, read_sheet_code
+    try:
+        ref = read_sheet_code(current_app.config["SECRET_KEY"], operation.id, text)
+    except SheetCodeError as err:
+        if err.reason == "checksum":
+            raise Invalid(_("This sheet is not from this operation, or its code is damaged: "
+                            "type the team number printed beside the code."),
+                          code="sheet_code_damaged", fields={"code": "checksum"}) from None
+        raise Invalid(_("This is not a dispatch sheet's code. Scan the QR in the sheet's report "
+                        "section, or type the team number (for example T0012)."),
+                      code="sheet_code_malformed", fields={"code": err.reason}) from None
+    team = db.session.get(Team, ref.team_id)
+    if team is None or team.operation_id != operation.id:
+        raise NotFound(_("No team with this number in this operation."), code="unknown_team")
+    return team
+
+
+def recall_reason(team: Team) -> str | None:
+    """Return why the centre recalled this team (shown in red on every member's phone)."""
+    from dvc.core.events import Event
+    if team.recalled_dt is None:
+        return None
+    event = db.session.scalar(select(Event).where(
+        Event.operation_id == team.operation_id, Event.kind == "team.recall_all")
+        .order_by(Event.id.desc()).limit(1))
+    return event.payload.get("reason") if event else None

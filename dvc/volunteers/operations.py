@@ -9,6 +9,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from dvc.core import codes
 from dvc.core.context import now, today
@@ -166,8 +167,9 @@ def resolve_code(operation: Operation, text: str) -> Volunteer:
                           code="code_damaged", fields={"code": "checksum"}) from None
         raise Invalid(_("This is not a volunteer code."), code="code_malformed",
                       fields={"code": err.reason}) from None
-    row = db.session.scalar(select(VolunteerCode).where(
-        VolunteerCode.code_hash == codes.token_hash(token)))
+    row = db.session.scalar(
+        select(VolunteerCode).options(joinedload(VolunteerCode.volunteer, innerjoin=True))
+        .where(VolunteerCode.code_hash == codes.token_hash(token)))
     if row is None or row.volunteer.operation_id != operation.id:
         raise NotFound(_("Unknown code: this code is not registered at this centre."),
                        code="unknown_code")

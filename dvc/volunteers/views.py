@@ -1,17 +1,20 @@
 """Volunteer-facing pages: register, my code, self check-in. Plain Japanese is one click away."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 
 from dvc.core import codes
 from dvc.core.context import today
-from dvc.core.errors import Conflict, DomainError, Invalid
+from dvc.core.errors import Conflict, DomainError, Forbidden, Invalid
+from dvc.core.forms import show_domain_errors
 from dvc.auth.access import public
 from dvc.extensions import db
 from dvc.operations.operations import get_operation
 from dvc.sites.models import Site
+from dvc.teams import operations as teams
+from dvc.teams.forms import EmptyForm, ReportForm
 from dvc.volunteers import operations as ops
 from dvc.volunteers import qr
 from dvc.volunteers.forms import RegistrationForm, self_checkin_form
@@ -55,17 +58,67 @@ def _volunteer_or_404(token: str):
 def my_page(token):
     """The volunteer's own page: their QR code, today's status and the centre's notice."""
     volunteer = _volunteer_or_404(token)
-    token = codes.normalize(token)
-    response = current_app.make_response(render_template(
+    return _my_page(volunteer, codes.normalize(token), new=request.args.get("new") == "1")
+
+
+def _my_page(volunteer, token: str, *, new: bool = False, report_form=None, status: int = 200):
+    # A leader's page also carries the team's task, the requester's phone and the report.
+    team = teams.active_team_of(volunteer)
+    leads = team is not None and team.leader_id == volunteer.id
+    response = current_app.make_response((render_template(
         "volunteers/my_page.html", volunteer=volunteer, token=token,
         checkin=ops.todays_checkin(volunteer), insured=ops.insured_on(volunteer, today()),
-        new=request.args.get("new") == "1"))
+        new=new, team=team, leads=leads, recall_reason=teams.recall_reason(team) if team else None,
+        report_form=report_form or ReportForm(formdata=None), button=EmptyForm()), status))
     # Kept on the phone so that today's entrance poster can check them in with one tap.
     response.set_cookie(CODE_COOKIE, token, max_age=CODE_COOKIE_AGE, httponly=True,
                         samesite="Lax", secure=request.is_secure)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _led_team(token: str, team_id: int):
+    """Return the volunteer and the team they lead now: the code in the URL is the credential."""
+    volunteer = _volunteer_or_404(token)
+    team = teams.active_team_of(volunteer)
+    if team is None or team.id != team_id or team.leader_id != volunteer.id:
+        raise Forbidden(_("Only the team's leader can do this, from their own page."),
+                        code="not_leader")
+    return volunteer, team
+
+
+@bp.route("/v/<token>/team/<int:team_id>/<any(arrive, finish):step>", methods=["POST"])
+@public
+def team_step(token, team_id, step):
+    """The leader's "arrived" and "finished" buttons."""
+    volunteer, team = _led_team(token, team_id)
+    action = {"arrive": teams.arrive_team, "finish": teams.finish_team}[step]
+    try:
+        action(team, actor=f"volunteer:{volunteer.id}")
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    return redirect(url_for(".my_page", token=codes.normalize(token)))
+
+
+@bp.route("/v/<token>/team/<int:team_id>/report", methods=["POST"])
+@public
+def team_report(token, team_id):
+    """The leader's activity report from the field: completed, or continuing."""
+    volunteer, team = _led_team(token, team_id)
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            teams.report_team(team, actor=f"volunteer:{volunteer.id}", reported_by="leader",
+                              **form.report())
+            flash(_("Report sent. Thank you: come back to the centre safely."), "info")
+            return redirect(url_for(".my_page", token=codes.normalize(token)))
+        except DomainError as err:
+            db.session.rollback()
+            if not (isinstance(err, Invalid) and show_domain_errors(form, err)):
+                flash(err.message, "error")
+    return _my_page(volunteer, codes.normalize(token), report_form=form, status=422)
 
 
 def _image(data: bytes, mimetype: str) -> Response:

@@ -1,0 +1,752 @@
+// Coordinator's map (地図): needs from the JSON API as clustered circle markers (colour: status;
+// size and ring: priority), teams in the field at their need, and a side panel to form,
+// dispatch and follow a need's team. folium built the map; map.js hands us its layers in
+// window.dvcMap. We poll for changes without reloading and only touch markers whose need
+// changed. Every failure is shown; nothing ticked or typed is dropped.
+(function () {
+  "use strict";
+  // Loaded from <head>: ask for the needs now, while Leaflet is still loading; the map is
+  // filled once the page is parsed.
+  function fetchNeeds(url) {
+    return fetch(url, { credentials: "same-origin", cache: "no-cache",
+                        headers: { "Accept": "application/json" } });
+  }
+  var script = document.currentScript, needsUrl = script && script.dataset.needs;
+  var early = needsUrl ? fetchNeeds(needsUrl) : null;
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+
+  function start() {
+    var root = document.querySelector(".coordmap");
+    if (!root) return;
+    var T = JSON.parse(document.getElementById("coordmap-text").textContent);
+    var S = JSON.parse(document.getElementById("coordmap-style").textContent);
+    var statusLine = document.getElementById("map-status");
+    var note = document.getElementById("map-note");
+    if (!window.L || !window.dvcMap) {
+      statusLine.textContent = T.no_map;
+      statusLine.className = "flash flash-error";
+      return;
+    }
+    var map = window.dvcMap.map, cluster = window.dvcMap.needs, teamLayer = window.dvcMap.teams;
+    var api = root.dataset.api, op = root.dataset.op;
+    var csrf = document.querySelector('meta[name="csrf-token"]').content;
+    var refreshMs = Math.max(1, Number(root.dataset.refresh) || 15) * 1000;
+    var WAITING = {};
+    S.waiting.forEach(function (s) { WAITING[s] = true; });
+    var RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
+    var IN_FIELD = { dispatched: true, on_site: true, finished: true };
+    var FORMABLE = { ready: true, continuing: true, assigned: true };
+
+    // --- small tools ---------------------------------------------------------------------------
+    function call(method, path, body) {
+      var opts = { method: method, credentials: "same-origin", cache: "no-store",
+                   headers: { "X-CSRFToken": csrf, "Accept": "application/json" } };
+      if (body) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
+      return fetch(api + path, opts).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (data) {
+          return { status: r.status, data: data };
+        });
+      }, function () { return { status: 0, data: { message: T.network } }; });
+    }
+    function fmt(template, values) {
+      return template.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
+    }
+    function el(tag, cls, text) {
+      var node = document.createElement(tag);
+      if (cls) node.className = cls;
+      if (text !== undefined && text !== null) node.textContent = text;
+      return node;
+    }
+    function message(content, kind) {
+      var p = el("div", "flash flash-" + (kind || "error"));
+      p.setAttribute("role", kind === "info" ? "status" : "alert");
+      if (typeof content === "string") p.textContent = content; else p.append(content);
+      return p;
+    }
+    // The server's message, and the field messages that are sentences (not bare codes).
+    function errorText(r) {
+      var text = (r.data && r.data.message) || T.network;
+      var fields = (r.data && r.data.fields) || {};
+      Object.keys(fields).forEach(function (k) {
+        var v = fields[k];
+        if (typeof v === "string" && !/^[a-z_]+$/.test(v) && text.indexOf(v) < 0) text += " " + v;
+      });
+      return text;
+    }
+    function clock(date) {
+      var opts = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+      if (root.dataset.tz) opts.timeZone = root.dataset.tz;
+      try { return date.toLocaleTimeString("en-GB", opts); }
+      catch (e) { delete opts.timeZone; return date.toLocaleTimeString("en-GB", opts); }
+    }
+    function number(id) { return "N" + String(id).padStart(5, "0"); }
+    function label(table, key) { return (table && table[key]) || key; }
+
+    // One change to the markers at a time: a poll never lands in the middle of a chunked add.
+    var queue = [], working = false;
+    function enqueue(job) { queue.push(job); if (!working) next(); }
+    function next() {
+      var job = queue.shift();
+      working = !!job;
+      if (!job) return;
+      var finished = false;
+      try {
+        job(function () { if (!finished) { finished = true; next(); } });
+      } catch (err) {
+        finished = true;
+        next();
+        throw err;
+      }
+    }
+
+    // --- needs on the map ----------------------------------------------------------------------
+    var needs = {};  // id -> { n: need, marker: L.CircleMarker | null, shown: bool }
+    var etag = null, firstLoad = true;
+    var stats = window.dvcMapStats = { ready: false, readyAt: null, markers: 0, total: 0,
+                                       version: 0 };
+
+    function decode(payload) {
+      var ix = {}, codes = payload.codes;
+      payload.columns.forEach(function (name, i) { ix[name] = i; });
+      return payload.rows.map(function (r) {
+        return { id: r[ix.id], lon: r[ix.lon], lat: r[ix.lat], status: codes.status[r[ix.status]],
+                 category: codes.category[r[ix.category]],
+                 priority: codes.priority[r[ix.priority]], people_min: r[ix.people_min],
+                 people_max: r[ix.people_max], district: codes.district[r[ix.district]],
+                 site_id: r[ix.site_id], vehicle_needed: !!r[ix.vehicle_needed],
+                 care: !!r[ix.care], days_waiting: r[ix.days_waiting] };
+      });
+    }
+    function markerStyle(n) {
+      var p = S.priority[n.priority] || S.priority.normal;
+      return { radius: p.radius, weight: p.weight, color: p.color, opacity: 1,
+               fillColor: S.colours[n.status] || "#000", fillOpacity: 1 };
+    }
+
+    var filterForm = document.getElementById("map-filters");
+    var districtSelect = document.getElementById("filter-district");
+    function readFilters() {
+      var f = { status: {}, category: filterForm.elements.category.value,
+                district: districtSelect.value };
+      filterForm.querySelectorAll("input[name=status]").forEach(function (b) {
+        if (b.checked) f.status[b.value] = true;
+      });
+      return f;
+    }
+    var filters = readFilters();
+    function visible(n) {
+      return n.lat !== null && n.lon !== null && !!filters.status[n.status] &&
+        (!filters.category || n.category === filters.category) &&
+        (!filters.district || n.district === filters.district);
+    }
+    function place(e, add, remove) {
+      var want = visible(e.n);
+      if (want && !e.marker) {
+        e.marker = L.circleMarker([e.n.lat, e.n.lon], markerStyle(e.n));
+        e.marker.dvcNeed = e.n;
+      }
+      if (want && !e.shown) { add.push(e.marker); e.shown = true; }
+      else if (!want && e.shown) { remove.push(e.marker); e.shown = false; }
+    }
+
+    function addMarkers(list, done) {
+      if (!list.length || !map.hasLayer(cluster)) {
+        if (list.length) cluster.addLayers(list, true);
+        done();
+        return;
+      }
+      cluster.options.chunkProgress = function (processed, total) {
+        if (processed < total) {
+          statusLine.textContent = fmt(T.adding, { done: processed, total: total });
+          return;
+        }
+        cluster.options.chunkProgress = null;
+        // markercluster shows the new clusters right after this call returns.
+        setTimeout(done, 0);
+      };
+      cluster.addLayers(list, true);  // true: no 20,000 layeradd events
+    }
+
+    // Bring the markers in line with the needs: new ones added, gone ones removed, changed ones
+    // restyled in place; unchanged markers are left alone.
+    function apply(list, done) {
+      var seen = {}, add = [], remove = [], restyled = [];
+      for (var i = 0; i < list.length; i++) {
+        var n = list[i], e = needs[n.id];
+        seen[n.id] = true;
+        if (!e) {
+          e = needs[n.id] = { n: n, marker: null, shown: false };
+        } else {
+          var old = e.n;
+          e.n = n;
+          if (e.marker) {
+            e.marker.dvcNeed = n;
+            if (old.lat !== n.lat || old.lon !== n.lon) {
+              if (e.shown) remove.push(e.marker);
+              e.marker = null;
+              e.shown = false;
+            } else if (old.status !== n.status || old.priority !== n.priority) {
+              e.marker.setStyle(markerStyle(n));
+              if (e.shown) restyled.push(e.marker);
+            }
+          }
+        }
+        place(e, add, remove);
+      }
+      Object.keys(needs).forEach(function (id) {
+        if (!seen[id]) {
+          if (needs[id].shown) remove.push(needs[id].marker);
+          delete needs[id];
+        }
+      });
+      if (remove.length) cluster.removeLayers(remove);
+      if (restyled.length) cluster.refreshClusters(restyled);
+      addMarkers(add, done);
+    }
+
+    function refilter() {
+      enqueue(function (done) {
+        var add = [], remove = [];
+        Object.keys(needs).forEach(function (id) { place(needs[id], add, remove); });
+        if (remove.length) cluster.removeLayers(remove);
+        addMarkers(add, function () { summarise(); done(); });
+      });
+    }
+    filterForm.addEventListener("change", function () { filters = readFilters(); refilter(); });
+    filterForm.addEventListener("submit", function (e) { e.preventDefault(); });
+
+    function fitTo(list) {
+      var points = list.filter(visible).map(function (n) { return [n.lat, n.lon]; });
+      if (points.length) map.fitBounds(points, { padding: [30, 30], maxZoom: 16, animate: false });
+    }
+
+    // Cluster bubbles: how many needs, and in red how many of them wait for a team.
+    cluster.options.iconCreateFunction = function (c) {
+      var children = c.getAllChildMarkers(), waiting = 0, urgent = false;
+      for (var i = 0; i < children.length; i++) {
+        var n = children[i].dvcNeed;
+        if (n && WAITING[n.status]) {
+          waiting += 1;
+          if (n.priority === "urgent") urgent = true;
+        }
+      }
+      var count = c.getChildCount();
+      var size = count < 10 ? 34 : count < 100 ? 40 : count < 1000 ? 46 : 54;
+      var box = el("div", null, String(count));
+      if (waiting) box.append(el("b", null, String(waiting)));
+      return L.divIcon({ html: box, iconSize: L.point(size, size),
+                         className: "need-cluster" + (urgent ? " has-urgent" : "") });
+    };
+    cluster.on("click", function (e) {
+      if (e.layer && e.layer.dvcNeed) openNeed(e.layer.dvcNeed.id);
+    });
+
+    // Counts, districts and the list of needs waiting for a team.
+    var waitingList = document.getElementById("waiting-list");
+    var lastUpdate = null, staleNote = null;
+    function summarise() {
+      var counts = {}, districts = {}, shown = 0, total = 0, noPoint = 0, waiting = [];
+      Object.keys(needs).forEach(function (id) {
+        var e = needs[id], n = e.n;
+        total += 1;
+        counts[n.status] = (counts[n.status] || 0) + 1;
+        if (n.district) districts[n.district] = true;
+        if (n.lat === null) noPoint += 1;
+        if (e.shown) shown += 1;
+        if (WAITING[n.status]) waiting.push(n);
+      });
+      filterForm.querySelectorAll("[data-count]").forEach(function (node) {
+        node.textContent = counts[node.dataset.count] ? "(" + counts[node.dataset.count] + ")" : "";
+      });
+      var names = Object.keys(districts).sort();
+      var have = Array.prototype.slice.call(districtSelect.options, 1).map(function (o) { return o.value; });
+      if (have.join("\n") !== names.join("\n")) {
+        var chosen = districtSelect.value;
+        while (districtSelect.options.length > 1) districtSelect.remove(1);
+        names.forEach(function (d) { districtSelect.add(new Option(d, d)); });
+        if (chosen && names.indexOf(chosen) < 0) districtSelect.add(new Option(chosen, chosen));
+        districtSelect.value = chosen;
+      }
+      waiting.sort(function (a, b) {
+        return (a.status !== "continuing") - (b.status !== "continuing") ||
+          RANK[a.priority] - RANK[b.priority] || b.days_waiting - a.days_waiting || a.id - b.id;
+      });
+      waitingList.replaceChildren();
+      if (!waiting.length) waitingList.append(el("li", "meta", T.none_waiting));
+      waiting.slice(0, 15).forEach(function (n) {
+        var b = el("button", "link", number(n.id) + " · " + label(T.categories, n.category) + " · " +
+                   label(T.priorities, n.priority) + " · " + fmt(T.days, { n: n.days_waiting }));
+        b.type = "button";
+        b.addEventListener("click", function () { openNeed(n.id); });
+        var li = el("li");
+        li.append(b);
+        waitingList.append(li);
+      });
+      stats.markers = shown;
+      stats.total = total;
+      var text = fmt(T.on_map, { shown: shown, total: total });
+      if (noPoint) text += " · " + fmt(T.no_point, { n: noPoint });
+      if (lastUpdate) text += " · " + fmt(T.updated, { time: clock(lastUpdate) });
+      statusLine.textContent = text;
+      statusLine.className = "map-status";
+      if (staleNote) { statusLine.append(message(staleNote)); }
+    }
+
+    function markReady() {
+      stats.version += 1;
+      if (stats.ready) return;
+      // "On the map": every need is in the cluster layer and a frame has been drawn since.
+      requestAnimationFrame(function () {
+        setTimeout(function () {
+          stats.ready = true;
+          stats.readyAt = performance.now();
+          document.dispatchEvent(new CustomEvent("dvc:map-ready", { detail: stats }));
+        }, 0);
+      });
+    }
+
+    function load() {
+      enqueue(function (done) {
+        // The browser revalidates with the ETag ("no-cache"): an unchanged answer is a 304 on the
+        // wire, handed to us as the cached 200, which we recognise by its ETag and skip.
+        var request = early || fetchNeeds(needsUrl || api + "/operations/" + op + "/map/needs");
+        early = null;
+        request
+          .then(function (r) {
+            if (r.status === 304 || (r.status === 200 && etag && r.headers.get("ETag") === etag)) {
+              return null;
+            }
+            if (r.status !== 200) {
+              return r.json().catch(function () { return {}; }).then(function (data) {
+                throw { status: r.status, data: data };
+              });
+            }
+            var tag = r.headers.get("ETag");
+            return r.json().then(function (payload) { return { tag: tag, payload: payload }; });
+          }, function () { throw { status: 0, data: { message: T.network } }; })
+          .then(function (got) {
+            lastUpdate = new Date();
+            staleNote = null;
+            if (!got) { summarise(); markReady(); loadTeams(done); return; }
+            if (!stats.ready) stats.dataAt = performance.now();
+            var list = decode(got.payload);
+            if (firstLoad) { fitTo(list); firstLoad = false; }
+            if (!stats.ready) stats.decodedAt = performance.now();
+            apply(list, function () {
+              if (!stats.ready) stats.addedAt = performance.now();
+              etag = got.tag;
+              summarise();
+              renderPanel();
+              markReady();
+              loadTeams(done);
+            });
+          })
+          .catch(function (err) {
+            done();
+            if (err instanceof Error) throw err;  // a bug: let it reach the console
+            staleNote = fmt(T.stale, { time: clock(new Date()) }) + " " + errorText(err);
+            summarise();
+          });
+      });
+    }
+
+    // --- teams in the field --------------------------------------------------------------------
+    var teams = [], teamMarkers = {};
+    function loadTeams(done) {
+      call("GET", "/operations/" + op + "/teams").then(function (r) {
+        try {
+          if (r.status === 200) { teams = r.data; drawTeams(); renderPanel(); }
+          else { staleNote = errorText(r); summarise(); }
+        } finally { done(); }
+      });
+    }
+    function drawTeams() {
+      var keep = {};
+      teams.forEach(function (t) {
+        var e = needs[t.need_id];
+        if (!IN_FIELD[t.status] || !e || e.n.lat === null) return;
+        keep[t.id] = true;
+        var sig = [t.status, t.headcount, e.n.lat, e.n.lon].join("|");
+        var cur = teamMarkers[t.id];
+        if (cur && cur.sig === sig) return;
+        if (cur) teamLayer.removeLayer(cur.marker);
+        var pin = el("span", null, t.number + " · " + t.headcount);
+        var marker = L.marker([e.n.lat, e.n.lon], {
+          icon: L.divIcon({ className: "team-pin team-" + t.status, html: pin, iconSize: null,
+                            iconAnchor: [-10, 30] }),
+          title: t.number + " · " + label(T.team_statuses, t.status), zIndexOffset: 1000 });
+        marker.on("click", function () { openNeed(t.need_id); });
+        teamLayer.addLayer(marker);
+        teamMarkers[t.id] = { marker: marker, sig: sig };
+      });
+      Object.keys(teamMarkers).forEach(function (id) {
+        if (!keep[id]) { teamLayer.removeLayer(teamMarkers[id].marker); delete teamMarkers[id]; }
+      });
+    }
+    function replaceTeam(t) {
+      var i = teams.findIndex(function (x) { return x.id === t.id; });
+      if (i >= 0) teams[i] = Object.assign({}, teams[i], t); else teams.push(t);
+      drawTeams();
+      renderPanel();
+    }
+
+    // --- the need panel ------------------------------------------------------------------------
+    var panel = document.getElementById("need-panel");
+    var msgs = document.getElementById("panel-messages");
+    var facts = document.getElementById("need-facts");
+    var teamsSection = document.getElementById("need-teams");
+    var teamList = teamsSection.querySelector("ul");
+    var formSection = document.getElementById("team-form");
+    var rowsBody = document.getElementById("volunteer-rows");
+    var headcountLine = document.getElementById("team-headcount");
+    var noVolunteers = document.getElementById("no-volunteers");
+    var formButton = document.getElementById("form-team");
+    var current = null, teamCards = {};
+    var selections = {};    // need id -> { members: {volunteer id: true}, leader: id | null }
+    var available = [], availableSig = null, known = {}, problems = {};
+
+    function say(content, kind) {
+      msgs.prepend(message(content, kind));
+      while (msgs.children.length > 4) msgs.lastChild.remove();
+    }
+    function sel() {
+      if (!selections[current]) selections[current] = { members: {}, leader: null };
+      return selections[current];
+    }
+
+    function openNeed(id) {
+      if (current !== id) {
+        current = id;
+        msgs.replaceChildren();
+        facts.replaceChildren(el("dd", "meta", T.loading));
+        teamList.replaceChildren();
+        teamCards = {};
+        problems = {};
+        availableSig = null;
+        rowsBody.replaceChildren();
+        call("GET", "/needs/" + id).then(function (r) {  // the server logs this view
+          if (current !== id) return;
+          if (r.status === 200) renderFacts(r.data);
+          else { facts.replaceChildren(); say(errorText(r)); }
+        });
+      }
+      panel.hidden = false;
+      if (!root.classList.contains("panel-open")) {
+        root.classList.add("panel-open");
+        map.invalidateSize({ pan: false });  // the panel takes the map's right side
+      }
+      var e = needs[id];
+      if (e && e.n.lat !== null) map.panInside([e.n.lat, e.n.lon], { padding: [60, 60], animate: false });
+      renderPanel();
+      loadAvailable(false);
+      document.getElementById("need-title").focus({ preventScroll: true });
+    }
+    document.getElementById("panel-close").addEventListener("click", function () {
+      current = null;
+      panel.hidden = true;
+      root.classList.remove("panel-open");
+      map.invalidateSize({ pan: false });
+    });
+
+    function fact(term, value) {
+      if (value === null || value === undefined || value === "") return;
+      facts.append(el("dt", null, term), el("dd", null, value));
+    }
+    function renderFacts(need) {
+      var F = T.fields;
+      facts.replaceChildren();
+      fact(F.requester, need.requester_name + (need.requester_kana ? " (" + need.requester_kana + ")" : ""));
+      fact(F.address, need.address + (need.district ? " · " + need.district : ""));
+      fact(F.category, label(T.categories, need.category));
+      fact(F.priority, label(T.priorities, need.priority));
+      fact(F.people, need.people_min + "–" + need.people_max + " " + T.people +
+           (need.vehicle_needed ? " · " + T.vehicle_needed : ""));
+      fact(F.hours, need.est_hours);
+      fact(F.damage, label(T.damage, need.damage));
+      fact(F.skills, (need.skills || []).map(function (s) { return label(T.skills, s); }).join("、"));
+      fact(F.equipment, need.equipment_wanted);
+      fact(F.care, ["elderly", "disabled", "living_alone"].filter(function (k) { return need[k]; })
+           .map(function (k) { return label(T.care, k); }).join("、"));
+      fact(F.description, need.description);
+      fact(F.remaining, need.remaining_work);
+      fact(F.received, need.received_dt ? new Date(need.received_dt).toLocaleDateString() : "");
+    }
+
+    function renderPanel() {
+      if (current === null) return;
+      var e = needs[current], n = e && e.n;
+      var badge = panel.querySelector("[data-p=status]");
+      panel.querySelector("[data-p=number]").textContent = number(current);
+      badge.textContent = n ? label(T.statuses, n.status) : "";
+      badge.style.background = n ? (S.colours[n.status] || "#000") : "transparent";
+      var mine = teams.filter(function (t) { return t.need_id === current && t.status !== "disbanded"; });
+      renderTeams(mine);
+      var formable = !!(n && FORMABLE[n.status]);
+      formSection.hidden = !formable;
+      var hint = document.getElementById("team-not-ready");
+      hint.hidden = formable || !n || n.status === "completed";
+      if (formable) showHeadcount();
+    }
+
+    // Team cards are kept and updated in place, so a half-written report survives every poll.
+    function renderTeams(list) {
+      var keep = {};
+      list.forEach(function (t) {
+        keep[t.id] = true;
+        var li = teamCards[t.id];
+        if (!li) { li = teamCards[t.id] = buildTeamCard(t.id); teamList.append(li); }
+        updateTeamCard(li, t);
+      });
+      Object.keys(teamCards).forEach(function (id) {
+        if (!keep[id]) { teamCards[id].remove(); delete teamCards[id]; }
+      });
+      teamsSection.hidden = list.length === 0;
+    }
+    function buildTeamCard(teamId) {
+      var li = document.getElementById("team-card").content.firstElementChild.cloneNode(true);
+      li.dataset.team = teamId;
+      li.querySelectorAll("[data-r]").forEach(function (radio) {
+        radio.name = "outcome-" + teamId;
+        radio.addEventListener("change", function () {
+          li.querySelector("[data-t=continuing]").hidden = !li.querySelector("[data-r=continuing]").checked;
+        });
+      });
+      li.querySelectorAll("[data-act]").forEach(function (button) {
+        button.addEventListener("click", function () { act(teamId, button.dataset.act, button); });
+      });
+      li.querySelector("[data-t=report]").addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        sendReport(teamId, ev.target);
+      });
+      return li;
+    }
+    function updateTeamCard(li, t) {
+      var f = function (name) { return li.querySelector("[data-t=" + name + "]"); };
+      li.dvcTeam = t;
+      li.className = "team-card team-" + t.status;
+      f("number").textContent = t.number;
+      f("status").textContent = label(T.team_statuses, t.status);
+      f("people").textContent = t.headcount + " " + T.people;
+      f("members").textContent = (t.members || []).map(function (m) {
+        return (m.volunteer_id === t.leader_id ? "★ " : "") + m.name +
+          (m.headcount > 1 ? " (" + m.headcount + ")" : "");
+      }).join("、");
+      f("formed").hidden = t.status !== "formed";
+      f("field").hidden = !IN_FIELD[t.status];
+      li.querySelector("[data-act=arrive]").hidden = t.status !== "dispatched";
+      li.querySelector("[data-act=finish]").hidden = !(t.status === "dispatched" || t.status === "on_site");
+      var canReport = (IN_FIELD[t.status] || t.status === "returned") && !t.reported;
+      f("report").hidden = !canReport;
+      f("reported").hidden = !t.reported;
+    }
+
+    function act(teamId, action, button) {
+      var li = teamCards[teamId];
+      var body = action === "dispatch" ? { transport: li.querySelector("[data-t=transport]").value } : {};
+      button.disabled = true;
+      call("POST", "/teams/" + teamId + "/" + action, body).then(function (r) {
+        button.disabled = false;
+        if (r.status !== 200) { say(errorText(r)); return; }
+        var text = action === "dispatch" ? fmt(T.dispatched, { team: r.data.number })
+          : action === "disband" ? fmt(T.disbanded, { team: r.data.number })
+          : fmt(T.step_done, { team: r.data.number, status: label(T.team_statuses, r.data.status) });
+        say(text, "info");
+        replaceTeam(r.data);
+        if (action === "disband" || action === "return") loadAvailable(true);
+        load();
+      });
+    }
+
+    function sendReport(teamId, form) {
+      var continuing = form.querySelector("[data-r=continuing]").checked;
+      var body = { outcome: continuing ? "continuing" : "completed" };
+      if (continuing) {
+        body.remaining_work = form.elements.remaining_work.value.trim();
+        if (form.elements.people_next.value) body.people_next = Number(form.elements.people_next.value);
+      }
+      ["requester_situation", "notes"].forEach(function (k) {
+        var v = form.elements[k].value.trim();
+        if (v) body[k] = v;
+      });
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      call("POST", "/teams/" + teamId + "/report", body).then(function (r) {
+        button.disabled = false;
+        if (r.status !== 201) { say(errorText(r)); return; }
+        say(fmt(T.reported, { outcome: label(T.outcomes, body.outcome) }), "info");
+        var t = teams.find(function (x) { return x.id === teamId; });
+        if (t) replaceTeam(Object.assign({}, t, { reported: true }));
+        load();
+      });
+    }
+
+    // --- forming a team ------------------------------------------------------------------------
+    function loadAvailable(force) {
+      var id = current;
+      call("GET", "/operations/" + op + "/volunteers/available").then(function (r) {
+        if (current !== id) return;
+        if (r.status !== 200) { say(errorText(r)); return; }
+        var sig = r.data.map(function (v) { return v.volunteer_id + ":" + v.headcount; }).join(",");
+        if (!force && sig === availableSig) return;
+        availableSig = sig;
+        available = r.data;
+        available.forEach(function (v) { known[v.volunteer_id] = v; });
+        renderVolunteers();
+      });
+    }
+    document.getElementById("reload-volunteers").addEventListener("click", function () {
+      problems = {};
+      loadAvailable(true);
+    });
+
+    function renderVolunteers() {
+      var s = sel(), ids = {}, list = available.slice();
+      list.forEach(function (v) { ids[v.volunteer_id] = true; });
+      // Someone ticked here but taken meanwhile stays in the list, marked, until unticked.
+      Object.keys(s.members).forEach(function (id) {
+        id = Number(id);
+        if (s.members[id] && !ids[id] && known[id]) {
+          list.unshift(known[id]);
+          if (!problems[id]) problems[id] = T.busy;
+        }
+      });
+      rowsBody.replaceChildren();
+      list.forEach(function (v) { rowsBody.append(volunteerRow(v, s)); });
+      noVolunteers.hidden = list.length > 0;
+      showHeadcount();
+    }
+    function volunteerRow(v, s) {
+      var tr = document.getElementById("volunteer-row").content.firstElementChild.cloneNode(true);
+      var f = function (name) { return tr.querySelector("[data-v=" + name + "]"); };
+      var id = v.volunteer_id, box = f("member"), leader = f("leader");
+      box.id = "vol-" + id;
+      box.value = leader.value = id;
+      box.checked = !!s.members[id];
+      leader.checked = s.leader === id;
+      leader.setAttribute("aria-label", fmt(T.leader_of, { name: v.name }));
+      f("label").htmlFor = box.id;
+      f("name").textContent = v.name;
+      f("kana").textContent = v.kana ? "(" + v.kana + ")" : "";
+      f("number").textContent = "No. " + v.number;
+      f("experience").textContent = v.days_active ? fmt(T.days_active, { n: v.days_active }) : T.first_day;
+      f("people").textContent = (v.group ? T.group + " " + v.group + " · " : "") +
+        v.headcount + " " + T.people;
+      var extra = [];
+      if (v.vehicle && v.vehicle !== "none") extra.push(label(T.vehicles, v.vehicle));
+      (v.skills || []).forEach(function (k) { extra.push(label(T.skills, k)); });
+      f("extra").textContent = extra.join("、");
+      if (problems[id]) {
+        tr.classList.add("has-problem");
+        f("problem").hidden = false;
+        f("problem").textContent = problems[id];
+      }
+      box.addEventListener("change", function () {
+        s.members[id] = box.checked;
+        if (box.checked && !s.leader) { s.leader = id; leader.checked = true; }
+        if (!box.checked && s.leader === id) { s.leader = null; leader.checked = false; }
+        showHeadcount();
+      });
+      leader.addEventListener("change", function () {
+        if (!leader.checked) return;
+        s.leader = id;
+        if (!box.checked) { box.checked = true; s.members[id] = true; }
+        showHeadcount();
+      });
+      return tr;
+    }
+    function showHeadcount() {
+      var e = needs[current];
+      if (!e) { headcountLine.textContent = ""; return; }
+      var s = sel(), people = 0;
+      Object.keys(s.members).forEach(function (id) {
+        if (s.members[id] && known[id]) people += known[id].headcount;
+      });
+      headcountLine.textContent = fmt(T.headcount, { people: people, min: e.n.people_min,
+                                                     max: e.n.people_max });
+      headcountLine.className = people && (people < e.n.people_min || people > e.n.people_max)
+        ? "warn" : "meta";
+    }
+
+    formButton.addEventListener("click", function () {
+      var needId = current, s = sel();
+      var ids = Object.keys(s.members).filter(function (k) { return s.members[k]; }).map(Number);
+      if (!ids.length) { say(T.choose_members); return; }
+      if (!s.leader || !s.members[s.leader]) { say(T.choose_leader); return; }
+      formButton.disabled = true;
+      call("POST", "/operations/" + op + "/teams",
+           { need_id: needId, member_ids: ids, leader_id: s.leader }).then(function (r) {
+        formButton.disabled = false;
+        if (r.status === 201) {
+          delete selections[needId];
+          problems = {};
+          var warnings = r.data.warnings || [];
+          if (warnings.length) {
+            var box = el("div");
+            box.append(el("p", null, fmt(T.formed_with_warnings, { team: r.data.number })));
+            var ul = el("ul");
+            warnings.forEach(function (w) { ul.append(el("li", null, label(T.warnings, w))); });
+            box.append(ul);
+            say(box, "warn");
+          } else {
+            say(fmt(T.formed, { team: r.data.number }), "info");
+          }
+          if (current === needId) { replaceTeam(r.data); loadAvailable(true); }
+          load();
+          return;
+        }
+        // Refused (409 busy / not checked in, 422 too many): keep every tick, mark who is at fault.
+        (r.data.volunteer_ids || []).forEach(function (id) {
+          problems[id] = r.data.error === "not_checked_in" ? T.not_checked_in : T.busy;
+        });
+        if (current === needId) renderVolunteers();
+        say(errorText(r));
+      });
+    });
+
+    // --- low stock (equipment domain; hidden unless its API answers) ---------------------------
+    var lowBox = document.getElementById("low-stock"), lowList = document.getElementById("low-stock-list");
+    var lowUrl = root.dataset.lowStock;
+    function loadLowStock() {
+      if (!lowUrl) return;
+      fetch(lowUrl, { credentials: "same-origin", cache: "no-store",
+                      headers: { "Accept": "application/json" } }).then(function (r) {
+        if (r.status !== 200) {
+          lowBox.hidden = true;
+          if (r.status >= 400 && r.status < 500) lowUrl = "";  // not here, or not for this role
+          return null;
+        }
+        return r.json();
+      }).then(function (data) {
+        if (!data) return;
+        var items = Array.isArray(data) ? data : (data.items || []);
+        lowList.replaceChildren();
+        items.forEach(function (item) {
+          lowList.append(el("li", null, fmt(T.low_item, {
+            name: item.name || item.item || "?", unit: item.unit || "", site: item.site_name || "",
+            on_hand: item.on_hand !== undefined ? item.on_hand : "?",
+            threshold: item.low_stock !== undefined ? item.low_stock : "?" })));
+        });
+        lowBox.hidden = items.length === 0;
+      }, function () { lowBox.hidden = true; });
+    }
+
+    // --- basemap, refresh ----------------------------------------------------------------------
+    if (root.dataset.basemap === "no") {
+      note.textContent = T.no_basemap;
+      note.hidden = false;
+    } else if (window.dvcMap.tiles) {
+      window.dvcMap.tiles.once("tileerror", function () {
+        note.textContent = T.tiles_failed;
+        note.hidden = false;
+      });
+    }
+    function refresh() { load(); loadLowStock(); }
+    document.getElementById("map-refresh").addEventListener("click", refresh);
+    setInterval(function () { if (!document.hidden && !working) refresh(); }, refreshMs);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
+    // For tests and the curious: the state behind a marker.
+    window.dvcMap.need = function (id) { return needs[id]; };
+    refresh();
+  }
+})();
