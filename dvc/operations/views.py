@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from dvc.auth.access import actor_name, allow
 from dvc.auth.models import ROLES
 from dvc.core.errors import Invalid
-from dvc.core.forms import choices
+from dvc.core.forms import choices, show_domain_errors
 from dvc.core.japan import PREFECTURES
 from dvc.extensions import db
 from dvc.operations.models import Operation
@@ -42,14 +42,10 @@ class NoticeForm(FlaskForm):
     notice = TextAreaField(_l("Notice to volunteers"), validators=[Length(max=2000)])
 
 
-def apply_field_errors(form: FlaskForm, err: Invalid, *, flash_message: bool = True) -> None:
-    """Show a domain rule's field messages next to the fields of a form."""
-    for name, message in err.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message]
-    if flash_message:
-        flash(err.message, "error")
+def refuse(form: FlaskForm, err: Invalid) -> None:
+    """Show a refused rule: its message on top, its field messages beside the fields."""
+    show_domain_errors(form, err)
+    flash(err.message, "error")
 
 
 @bp.route("/")
@@ -71,7 +67,7 @@ def create():
                                          municipality=form.municipality.data)
             return redirect(url_for(".detail", op_id=operation.id))
         except Invalid as err:
-            apply_field_errors(form, err)
+            refuse(form, err)
     operations = db.session.scalars(db.select(Operation).order_by(Operation.id.desc())).all()
     return render_template("operations/index.html", operations=operations, form=form), 422
 
@@ -100,7 +96,7 @@ def add_site(op_id):
             flash(_("Site added."), "info")
             return redirect(url_for(".detail", op_id=op_id))
         except Invalid as err:
-            apply_field_errors(form, err)
+            refuse(form, err)
     return _detail(operation, site_form=form, status=422)
 
 

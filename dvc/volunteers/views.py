@@ -18,7 +18,6 @@ from dvc.teams.forms import EmptyForm, ReportForm
 from dvc.volunteers import operations as ops
 from dvc.volunteers import qr
 from dvc.volunteers.forms import RegistrationForm, self_checkin_form
-from dvc.operations.views import apply_field_errors
 
 bp = Blueprint("volunteers", __name__)
 CODE_COOKIE = "dvc_vcode"
@@ -38,7 +37,8 @@ def register(op_id):
                 operation, form.registration(g.lang), via=via, actor="public")
             return redirect(url_for(".my_page", token=token, new=1))
         except Invalid as err:
-            apply_field_errors(form, err, flash_message=False)
+            if not show_domain_errors(form, err):
+                flash(err.message, "error")
         except Conflict as err:
             form.phone.errors = [*form.phone.errors, err.message]
     status = 422 if request.method == "POST" else 200
