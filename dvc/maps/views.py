@@ -7,9 +7,12 @@ from werkzeug.exceptions import HTTPException
 from dvc.auth.access import allow, public
 from dvc.maps import style
 from dvc.maps import vendor as vendored
-from dvc.maps.basemap import choose_basemap
+from dvc.maps.basemap import Basemap, choose_basemap
 from dvc.maps.foliummap import MapParts, build_map, render_parts
+from dvc.needs import labels as need_labels
+from dvc.needs.models import CATEGORIES, PRIORITIES, STATUSES
 from dvc.operations.operations import get_operation
+from dvc.volunteers import labels
 
 bp = Blueprint("maps", __name__)
 COORD = ("coordinator",)
@@ -44,13 +47,16 @@ def _centre(operation) -> tuple[float, float]:
     return (sites[0].lat, sites[0].lon) if sites else DEFAULT_CENTRE
 
 
+def _basemap() -> Basemap | None:
+    config = current_app.config
+    return choose_basemap(config.get("MAP_TILE_URL"), config.get("MAP_TILE_ATTRIBUTION"),
+                          _archive_url())
+
+
 def map_parts(operation) -> MapParts:
     """Build the operation's folium map (the same every time for the same settings)."""
-    config = current_app.config
-    basemap = choose_basemap(config.get("MAP_TILE_URL"), config.get("MAP_TILE_ATTRIBUTION"),
-                             _archive_url())
     return render_parts(build_map(center=_centre(operation), zoom=DEFAULT_ZOOM,
-                                  basemap=basemap, asset_url=asset_url))
+                                  basemap=_basemap(), asset_url=asset_url))
 
 
 def _route_exists(path: str) -> bool:
@@ -65,15 +71,11 @@ def _route_exists(path: str) -> bool:
 @allow(*COORD)
 def coordinator(op_id):
     """The coordinator's map: needs, teams in the field, forming and dispatching teams."""
-    from dvc.needs import labels as need_labels
-    from dvc.needs.models import CATEGORIES, PRIORITIES, STATUSES
-    from dvc.volunteers import labels
-
     operation = get_operation(op_id)
     low_stock = LOW_STOCK_PATH.format(op=operation.id)
     return render_template(
         "maps/coordinator.html", op=operation, parts=map_parts(operation),
-        has_basemap=bool(current_app.config.get("MAP_TILE_URL") or _archive_url()),
+        has_basemap=_basemap() is not None,
         low_stock_url=(request.script_root + low_stock) if _route_exists(low_stock) else "",
         refresh_seconds=max(1, int(current_app.config.get("MAP_REFRESH_SECONDS") or 15)),
         statuses=STATUSES, categories=CATEGORIES, priorities=PRIORITIES,

@@ -74,11 +74,16 @@
       });
       return text;
     }
+    // HH:mm:ss in the centre's time zone (as the server's pages show it), whatever the tablet's.
+    var clockFormat = null;
     function clock(date) {
-      var opts = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
-      if (root.dataset.tz) opts.timeZone = root.dataset.tz;
-      try { return date.toLocaleTimeString("en-GB", opts); }
-      catch (e) { delete opts.timeZone; return date.toLocaleTimeString("en-GB", opts); }
+      if (!clockFormat) {
+        var opts = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+        if (root.dataset.tz) opts.timeZone = root.dataset.tz;
+        try { clockFormat = new Intl.DateTimeFormat("en-GB", opts); }
+        catch (e) { delete opts.timeZone; clockFormat = new Intl.DateTimeFormat("en-GB", opts); }
+      }
+      return clockFormat.format(date);
     }
     function number(id) { return "N" + String(id).padStart(5, "0"); }
     function label(table, key) { return (table && table[key]) || key; }
@@ -239,7 +244,7 @@
                          className: "need-cluster" + (urgent ? " has-urgent" : "") });
     };
     cluster.on("click", function (e) {
-      if (e.layer && e.layer.dvcNeed) openNeed(e.layer.dvcNeed.id);
+      if (e.layer && e.layer.dvcNeed) openNeed(e.layer.dvcNeed.id, false);
     });
 
     // Counts, districts and the list of needs waiting for a team.
@@ -273,12 +278,12 @@
           RANK[a.priority] - RANK[b.priority] || b.days_waiting - a.days_waiting || a.id - b.id;
       });
       waitingList.replaceChildren();
-      if (!waiting.length) waitingList.append(el("li", "meta", T.none_waiting));
+      if (!waiting.length) waitingList.append(el("li", "meta none", T.none_waiting));
       waiting.slice(0, 15).forEach(function (n) {
         var b = el("button", "link", number(n.id) + " · " + label(T.categories, n.category) + " · " +
                    label(T.priorities, n.priority) + " · " + fmt(T.days, { n: n.days_waiting }));
         b.type = "button";
-        b.addEventListener("click", function () { openNeed(n.id); });
+        b.addEventListener("click", function () { openNeed(n.id, true); });
         var li = el("li");
         li.append(b);
         waitingList.append(li);
@@ -376,7 +381,7 @@
           icon: L.divIcon({ className: "team-pin team-" + t.status, html: pin, iconSize: null,
                             iconAnchor: [-10, 30] }),
           title: t.number + " · " + label(T.team_statuses, t.status), zIndexOffset: 1000 });
-        marker.on("click", function () { openNeed(t.need_id); });
+        marker.on("click", function () { openNeed(t.need_id, false); });
         teamLayer.addLayer(marker);
         teamMarkers[t.id] = { marker: marker, sig: sig };
       });
@@ -415,7 +420,11 @@
       return selections[current];
     }
 
-    function openNeed(id) {
+    // From street level on, every need has its own marker (markercluster stops clustering).
+    var STREET_ZOOM = cluster.options.disableClusteringAtZoom || 17;
+    var ring = null;  // marks the need in the panel
+    // `focus`: opened from a list, so bring the need into view at street level.
+    function openNeed(id, focus) {
       if (current !== id) {
         current = id;
         msgs.replaceChildren();
@@ -437,7 +446,21 @@
         map.invalidateSize({ pan: false });  // the panel takes the map's right side
       }
       var e = needs[id];
-      if (e && e.n.lat !== null) map.panInside([e.n.lat, e.n.lon], { padding: [60, 60], animate: false });
+      if (e && e.n.lat !== null) {
+        var here = [e.n.lat, e.n.lon];
+        if (focus) map.setView(here, Math.max(map.getZoom(), STREET_ZOOM), { animate: false });
+        else map.panInside(here, { padding: [60, 60], animate: false });
+        if (!ring) {
+          ring = L.circleMarker(here, { radius: 16, color: "#0b5cad", weight: 3, fill: false,
+                                        interactive: false }).addTo(map);
+        } else {
+          ring.setLatLng(here);
+        }
+      } else if (ring) {
+        ring.remove();
+        ring = null;
+      }
+      showAlsoHere(id);
       renderPanel();
       loadAvailable(false);
       document.getElementById("need-title").focus({ preventScroll: true });
@@ -447,7 +470,32 @@
       panel.hidden = true;
       root.classList.remove("panel-open");
       map.invalidateSize({ pan: false });
+      if (ring) { ring.remove(); ring = null; }
     });
+
+    // Needs at the same spot (a block of flats, within 10 m): offered here, as their markers
+    // cover each other even at the closest zoom.
+    var alsoHere = document.getElementById("also-here");
+    function showAlsoHere(id) {
+      var e = needs[id], found = [];
+      alsoHere.querySelectorAll("button").forEach(function (b) { b.remove(); });
+      if (e && e.n.lat !== null) {
+        var here = L.latLng(e.n.lat, e.n.lon);
+        Object.keys(needs).forEach(function (k) {
+          var o = needs[k].n;
+          if (!needs[k].shown || o.id === id || Math.abs(o.lat - e.n.lat) > 0.0002 ||
+              Math.abs(o.lon - e.n.lon) > 0.0002) return;
+          if (map.distance(here, [o.lat, o.lon]) <= 10) found.push(o);
+        });
+      }
+      found.slice(0, 20).forEach(function (o) {
+        var b = el("button", "link", number(o.id) + " " + label(T.statuses, o.status));
+        b.type = "button";
+        b.addEventListener("click", function () { openNeed(o.id, false); });
+        alsoHere.append(" ", b);
+      });
+      alsoHere.hidden = found.length === 0;
+    }
 
     function fact(term, value) {
       if (value === null || value === undefined || value === "") return;

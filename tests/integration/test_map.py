@@ -278,3 +278,28 @@ def test_the_compact_api_is_for_the_roles_that_see_needs(client, operation, toke
 def test_the_compact_api_is_in_the_openapi_document(client):
     spec = client.get("/api/openapi.json").get_json()
     assert "/api/v1/operations/{op_id}/map/needs" in spec["paths"]
+
+
+def test_the_compact_api_follows_every_change_and_the_clock(client, operation, post_need,
+                                                           token_for, clock):
+    """Answers are kept while nothing changes; a status change, a survey or a new day shows."""
+    from datetime import timedelta
+    coordinator = token_for("coordinator")
+    need = post_need()
+
+    def mine():
+        return decode_needs(client.get(api_path(operation), headers=coordinator).get_json())[0]
+
+    assert mine()["status"] == "received" and mine()["days_waiting"] == 0
+    response = client.post(f"/api/v1/needs/{need['id']}/surveys", headers=coordinator, json={
+        "surveyor": "調査 太郎", "headcount": 8, "hours": 3, "decision": "ready"})
+    assert response.status_code == 201, response.get_json()
+    assert (mine()["status"], mine()["people_max"]) == ("ready", 8)
+    assert client.patch(f"/api/v1/needs/{need['id']}", json={"status": "on_hold"},
+                        headers=coordinator).status_code == 200
+    assert mine()["status"] == "on_hold"
+    # Looking at the need (a logged view) changes nothing on the map; the next day does.
+    assert client.get(f"/api/v1/needs/{need['id']}", headers=coordinator).status_code == 200
+    assert mine()["days_waiting"] == 0
+    clock.advance(timedelta(days=2))
+    assert mine()["days_waiting"] == 2
