@@ -1,6 +1,6 @@
 # make run  - set everything up and start the app with demo data (SQLite in instance/)
 # make test - set everything up and run the whole suite
-# make bench - print the check-in throughput and latency figures
+# make bench - print the benchmark figures (check-in throughput and latency, map load)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -46,8 +46,9 @@ test: $(STAMP) i18n browser
 test-db: $(STAMP) i18n
 	DVC_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q tests/integration
 
-bench: $(STAMP) i18n
+bench: $(STAMP) i18n browser
 	$(BIN)/python bench/checkin.py
+	$(BIN)/python bench/map.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
