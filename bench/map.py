@@ -14,12 +14,15 @@ For each size (5,000 and 20,000 needs by default) this script
      cache), every request to another host aborted, and measures
        - bytes: the encoded bytes of every response (headers and body, as on the wire; from the
          DevTools protocol) until the page is complete (network idle after the markers);
-       - time: from navigation start until every need is on the map. "On the map" means: every
-         need's marker has been added to the map's marker-cluster layer (the layer holds N
-         markers and has finished clustering them) and the browser has then rendered a frame.
-         Both pages set window.dvcMapStats.readyAt = performance.now() at that point: ours in
-         static/js/coordmap.js, the folium page in a script appended after folium's own, in a
-         task after the next animation frame;
+       - time: from navigation start until every need is on the map, and a frame has been
+         painted since. "On the map" means, for our page: every shown need has been drawn on
+         the needs' canvas, on its own or counted in a cluster bubble drawn there
+         (window.dvcMapStats.drawn, the sum of the drawn points and cluster counts, must equal
+         the N needs: the first load fits the map to all of them); for the plain folium page:
+         every need's folium.Marker is in its marker-cluster layer (the layer holds N markers
+         and has finished clustering them). Both pages set window.dvcMapStats.readyAt =
+         performance.now() in a task after the next animation frame that follows: ours in
+         static/js/coordmap.js, the folium page in a script appended after folium's own;
      Our page is measured right after a change (an event is logged before each run, so the
      server encodes every need again: the worst case, on which the goals are checked) and
      unchanged (the server hands out the answer it kept, as to every screen that polls);
@@ -314,6 +317,8 @@ def measure(browser, server: Server, path: str, expected: int, *, login: bool) -
             by_kind[kind] = by_kind.get(kind, 0) + int(size)
         if stats["markers"] != expected:
             raise SystemExit(f"{path}: {stats['markers']} markers on the map, wanted {expected}")
+        if "drawn" in stats and stats["drawn"] != expected:  # ours: drawn points + cluster counts
+            raise SystemExit(f"{path}: {stats['drawn']} needs drawn, wanted {expected}")
         return Run(stats["readyAt"] / 1000, int(sum(sizes.values())), stats["markers"],
                    len(sizes), len(blocked), by_kind)
     finally:

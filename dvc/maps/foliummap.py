@@ -1,7 +1,7 @@
 """The coordinator's map as a folium figure, pointed at our own copies of Leaflet and plugins.
 
-folium builds the map (Leaflet map, scale, basemap, the needs' cluster layer, the teams' layer);
-`static/js/coordmap.js` then fills it from the JSON API. folium's defaults would load Leaflet,
+folium builds the map (Leaflet map, scale, basemap, the teams' layer); `static/js/coordmap.js`
+adds the needs, drawn on one canvas and clustered by itself, and fills it from the JSON API. folium's defaults would load Leaflet,
 jQuery, Bootstrap and Font Awesome from CDNs and lock the page's zoom and layout: our subclass
 links only the local files it needs and renders no page-wide styles, so the map fits in our
 own page. Element names are fixed, so the page (the map's <div>) and the script served beside
@@ -14,30 +14,25 @@ from dataclasses import dataclass
 
 import folium
 from branca.element import MacroElement
-from folium.plugins import MarkerCluster
 from folium.template import Template
 from markupsafe import Markup
 
 from dvc.maps.basemap import MAX_ZOOM, Basemap
 
-# (package, file) of each asset, resolved to a URL by the caller (see vendor.py).
+# (package, file) of each asset, resolved to a URL by the caller (see vendor.py). The map needs
+# Leaflet only; Leaflet.markercluster stays served for the plain folium page of bench/map.py.
 LEAFLET_JS = ("leaflet", "leaflet.js")
 LEAFLET_CSS = ("leaflet", "leaflet.css")
 CLUSTER_JS = ("leaflet-markercluster", "leaflet.markercluster.js")
 CLUSTER_CSS = ("leaflet-markercluster", "MarkerCluster.css")
 CLUSTER_DEFAULT_CSS = ("leaflet-markercluster", "MarkerCluster.Default.css")
 
-# Clustering that stays quick with 20,000 needs: markers are added in chunks so the page keeps
-# answering, only what is in view is drawn, and from street level (zoom 17, a few blocks on
-# screen) every need shows on its own. Clustering at zooms 17-19 too would cost five times as
-# much (measured: ~450 ms instead of ~85 ms for 20,000 needs), as markercluster walks every
-# zoom level for every marker; needs at the very same spot are offered in the panel instead.
+# coordmap.js clusters the needs on a grid of CLUSTER_CELL pixels (Leaflet.markercluster took
+# ~300 ms and 20,000 Leaflet objects for 20,000 needs; the grid takes a few ms, redone at each
+# zoom). From street level (zoom 17, a few blocks on screen) every need shows on its own;
+# needs at the very same spot are offered in the panel.
 UNCLUSTERED_ZOOM = 17
-CLUSTER_OPTIONS = {
-    "chunked_loading": True, "chunk_interval": 200, "chunk_delay": 10,
-    "show_coverage_on_hover": False, "remove_outside_visible_bounds": True,
-    "disable_clustering_at_zoom": UNCLUSTERED_ZOOM, "max_cluster_radius": 60,
-}
+CLUSTER_CELL = 60
 
 
 class CoordinatorMap(folium.Map):
@@ -64,23 +59,26 @@ class CoordinatorMap(folium.Map):
 
 
 class Handoff(MacroElement):
-    """Hand the layers to coordmap.js: `window.dvcMap = {map, needs, teams, tiles}`."""
+    """Hand the layers to coordmap.js: `window.dvcMap = {map, teams, tiles, streetZoom, cell}`
+    (coordmap.js adds `needs`, its canvas layer)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
             window.dvcMap = {
                 map: {{ this.map.get_name() }},
-                needs: {{ this.needs.get_name() }},
                 teams: {{ this.teams.get_name() }},
-                tiles: {{ this.tiles.get_name() if this.tiles else "null" }}
+                tiles: {{ this.tiles.get_name() if this.tiles else "null" }},
+                streetZoom: {{ this.street_zoom }},
+                cell: {{ this.cell }}
             };
         {% endmacro %}
     """)
 
-    def __init__(self, map_, needs, teams, tiles):
+    def __init__(self, map_, teams, tiles):
         super().__init__()
         self._name = "Handoff"
-        self.map, self.needs, self.teams, self.tiles = map_, needs, teams, tiles
+        self.map, self.teams, self.tiles = map_, teams, tiles
+        self.street_zoom, self.cell = UNCLUSTERED_ZOOM, CLUSTER_CELL
 
 
 def _fixed(element, ident: str):
@@ -103,14 +101,9 @@ def build_map(*, center: tuple[float, float], zoom: int, basemap: Basemap | None
             max_zoom=MAX_ZOOM, max_native_zoom=basemap.max_native_zoom, control=False,
             subdomains=""), "basemap")
         tiles.add_to(m)
-    needs = _fixed(MarkerCluster(name="needs", control=False, **CLUSTER_OPTIONS), "needs")
-    needs.default_js = [("markerclusterjs", asset_url(*CLUSTER_JS))]
-    needs.default_css = [("markerclustercss", asset_url(*CLUSTER_CSS)),
-                         ("markerclusterdefaultcss", asset_url(*CLUSTER_DEFAULT_CSS))]
-    needs.add_to(m)
     teams = _fixed(folium.FeatureGroup(name="teams", control=False), "teams")
     teams.add_to(m)
-    _fixed(Handoff(m, needs, teams, tiles), "handoff").add_to(m)
+    _fixed(Handoff(m, teams, tiles), "handoff").add_to(m)
     return m
 
 

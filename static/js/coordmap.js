@@ -1,8 +1,9 @@
-// Coordinator's map (地図): needs from the JSON API as clustered circle markers (colour: status;
-// size and ring: priority), teams in the field at their need, and a side panel to form,
+// Coordinator's map (地図): needs from the JSON API as circles on one canvas, clustered on a grid
+// below street level (colour: status; size and ring: priority; clusters count the needs and, in
+// red, those waiting for a team), teams in the field at their need, and a side panel to form,
 // dispatch and follow a need's team. folium built the map; map.js hands us its layers in
-// window.dvcMap. We poll for changes without reloading and only touch markers whose need
-// changed. Every failure is shown; nothing ticked or typed is dropped.
+// window.dvcMap. We poll for changes without reloading and only update needs that changed.
+// Every failure is shown; nothing ticked or typed is dropped.
 (function () {
   "use strict";
   // Loaded from <head>: ask for the needs now, while Leaflet is still loading; the map is
@@ -12,7 +13,9 @@
                         headers: { "Accept": "application/json" } });
   }
   var script = document.currentScript, needsUrl = script && script.dataset.needs;
-  var early = needsUrl ? fetchNeeds(needsUrl) : null;
+  // The page preloads this URL (<link rel=preload as=fetch crossorigin>): a plain same-origin
+  // GET, so that the preloaded answer is the one used here.
+  var early = needsUrl ? fetch(needsUrl, { credentials: "same-origin" }) : null;
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 
@@ -28,7 +31,7 @@
       statusLine.className = "flash flash-error";
       return;
     }
-    var map = window.dvcMap.map, cluster = window.dvcMap.needs, teamLayer = window.dvcMap.teams;
+    var map = window.dvcMap.map, teamLayer = window.dvcMap.teams;
     var api = root.dataset.api, op = root.dataset.op;
     var csrf = document.querySelector('meta[name="csrf-token"]').content;
     var refreshMs = Math.max(1, Number(root.dataset.refresh) || 15) * 1000;
@@ -88,7 +91,7 @@
     function number(id) { return "N" + String(id).padStart(5, "0"); }
     function label(table, key) { return (table && table[key]) || key; }
 
-    // One change to the markers at a time: a poll never lands in the middle of a chunked add.
+    // One load of the needs at a time: a poll never overtakes the one before it.
     var queue = [], working = false;
     function enqueue(job) { queue.push(job); if (!working) next(); }
     function next() {
@@ -106,10 +109,16 @@
     }
 
     // --- needs on the map ----------------------------------------------------------------------
-    var needs = {};  // id -> { n: need, marker: L.CircleMarker | null, shown: bool }
+    // No Leaflet object per need: the needs live in one list and are drawn on one canvas, in
+    // clusters on a grid of CELL pixels below street level and one by one from it. Clustering
+    // 20,000 needs takes a few milliseconds, so it is redone for each zoom and filter, and only
+    // what is in view (plus a margin, for panning) is drawn.
+    var needs = {};  // id -> { n: need, x, y: position in pixels at zoom 0, shown: bool }
     var etag = null, firstLoad = true;
-    var stats = window.dvcMapStats = { ready: false, readyAt: null, markers: 0, total: 0,
-                                       version: 0 };
+    var stats = window.dvcMapStats = { ready: false, readyAt: null, markers: 0, drawn: 0,
+                                       total: 0, version: 0 };
+    var STREET_ZOOM = window.dvcMap.streetZoom || 17, CELL = window.dvcMap.cell || 60;
+    var RING = "#37474f", URGENT_RING = "#d32f2f", BADGE = "#d32f2f";
 
     function decode(payload) {
       var ix = {}, codes = payload.codes;
@@ -123,10 +132,12 @@
                  care: !!r[ix.care], days_waiting: r[ix.days_waiting] };
       });
     }
-    function markerStyle(n) {
-      var p = S.priority[n.priority] || S.priority.normal;
-      return { radius: p.radius, weight: p.weight, color: p.color, opacity: 1,
-               fillColor: S.colours[n.status] || "#000", fillOpacity: 1 };
+    // Spherical Mercator (Leaflet's EPSG:3857, folium's default) in pixels at zoom 0.
+    var MAX_LAT = 85.0511287798, DEG = Math.PI / 180;
+    function project(e) {
+      var lat = Math.max(-MAX_LAT, Math.min(MAX_LAT, e.n.lat)), sin = Math.sin(lat * DEG);
+      e.x = 256 * (0.5 + e.n.lon / 360);
+      e.y = 256 * (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI));
     }
 
     var filterForm = document.getElementById("map-filters");
@@ -145,107 +156,228 @@
         (!filters.category || n.category === filters.category) &&
         (!filters.district || n.district === filters.district);
     }
-    function place(e, add, remove) {
+    // Whether the entry is shown now; true when that changed.
+    function place(e) {
       var want = visible(e.n);
-      if (want && !e.marker) {
-        e.marker = L.circleMarker([e.n.lat, e.n.lon], markerStyle(e.n));
-        e.marker.dvcNeed = e.n;
-      }
-      if (want && !e.shown) { add.push(e.marker); e.shown = true; }
-      else if (!want && e.shown) { remove.push(e.marker); e.shown = false; }
+      if (want === e.shown) return false;
+      e.shown = want;
+      return true;
     }
 
-    function addMarkers(list, done) {
-      if (!list.length || !map.hasLayer(cluster)) {
-        if (list.length) cluster.addLayers(list, true);
-        done();
-        return;
-      }
-      cluster.options.chunkProgress = function (processed, total) {
-        if (processed < total) {
-          statusLine.textContent = fmt(T.adding, { done: processed, total: total });
-          return;
+    // The canvas: Leaflet's renderer base gives the canvas its place, its margin and the zoom
+    // animation; drawing and hit-testing are ours.
+    var NeedsLayer = L.Renderer.extend({
+      options: { padding: 0.5 },
+      _initContainer: function () {
+        this._container = L.DomUtil.create("canvas", "dvc-needs");
+        this._ctx = this._container.getContext("2d");
+        this._groups = null;  // clusters for this._groupsZoom, until the needs change
+        this._drawn = [];     // what is on the canvas, top last, in layer pixels
+        this._seq = 0;
+      },
+      _destroyContainer: function () { L.DomUtil.remove(this._container); },
+      _updatePaths: function () {},
+      _update: function () {
+        if (this._map._animatingZoom && this._bounds) return;
+        L.Renderer.prototype._update.call(this);
+        var b = this._bounds, size = b.getSize(), c = this._container;
+        var ratio = window.devicePixelRatio || 1;
+        L.DomUtil.setPosition(c, b.min);
+        c.width = Math.round(ratio * size.x);
+        c.height = Math.round(ratio * size.y);
+        c.style.width = size.x + "px";
+        c.style.height = size.y + "px";
+        this._ratio = ratio;
+        this._draw();
+      },
+      changed: function () { this._groups = null; if (this._map) this._draw(); },
+      // Clusters at a zoom: cells of CELL pixels on the world grid, so they stay put while the
+      // map pans. Below street level a cell holding one need shows that need.
+      _group: function (zoom) {
+        if (this._groups && this._groupsZoom === zoom) return this._groups;
+        var scale = Math.pow(2, zoom), singlesOnly = zoom >= STREET_ZOOM;
+        var cells = new Map(), out = [];
+        for (var id in needs) {
+          var e = needs[id];
+          if (!e.shown) continue;
+          var px = e.x * scale, py = e.y * scale;
+          if (singlesOnly) { out.push({ n: 1, x: px, y: py, e: e }); continue; }
+          var key = Math.floor(px / CELL) * 4294967296 + Math.floor(py / CELL);
+          var g = cells.get(key);
+          if (!g) {
+            g = { n: 0, x: 0, y: 0, e: e, waiting: 0, urgent: false, south: 90, north: -90,
+                  west: 180, east: -180 };
+            cells.set(key, g);
+            out.push(g);
+          }
+          g.n += 1; g.x += px; g.y += py;
+          var n = e.n;
+          if (WAITING[n.status]) { g.waiting += 1; if (n.priority === "urgent") g.urgent = true; }
+          if (n.lat < g.south) g.south = n.lat;
+          if (n.lat > g.north) g.north = n.lat;
+          if (n.lon < g.west) g.west = n.lon;
+          if (n.lon > g.east) g.east = n.lon;
         }
-        cluster.options.chunkProgress = null;
-        // markercluster shows the new clusters right after this call returns.
-        setTimeout(done, 0);
-      };
-      cluster.addLayers(list, true);  // true: no 20,000 layeradd events
+        if (!singlesOnly) out.forEach(function (g) { g.x /= g.n; g.y /= g.n; });
+        // Singles under clusters, and the more urgent singles on top.
+        out.sort(function (a, b) {
+          return (a.n > 1) - (b.n > 1) ||
+            (RANK[b.e.n.priority] || 0) - (RANK[a.e.n.priority] || 0);
+        });
+        this._groups = out;
+        this._groupsZoom = zoom;
+        return out;
+      },
+      _draw: function () {
+        var map = this._map, b = this._bounds;
+        if (!map || !b) return;
+        var ctx = this._ctx, ratio = this._ratio, zoom = map.getZoom();
+        var origin = map.getPixelOrigin(), ox = origin.x + b.min.x, oy = origin.y + b.min.y;
+        var w = b.max.x - b.min.x, h = b.max.y - b.min.y;
+        ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+        ctx.clearRect(0, 0, w, h);
+        var groups = this._group(zoom), drawn = [], count = 0, seq = ++this._seq;
+        for (var i = 0; i < groups.length; i++) {
+          var g = groups[i], x = g.x - ox, y = g.y - oy;
+          if (x < -30 || y < -30 || x > w + 30 || y > h + 30) continue;
+          var r = g.n > 1 ? this._cluster(ctx, g, x, y) : this._single(ctx, g.e, x, y);
+          g.e.drawn = g.n > 1 ? 0 : seq;
+          drawn.push({ g: g, x: x + b.min.x, y: y + b.min.y, r: r });
+          count += g.n;
+        }
+        this._drawn = drawn;
+        stats.drawn = count;
+      },
+      _single: function (ctx, e, x, y) {
+        var n = e.n, p = S.priority[n.priority] || S.priority.normal;
+        ctx.beginPath();
+        ctx.arc(x, y, p.radius, 0, 2 * Math.PI);
+        ctx.fillStyle = S.colours[n.status] || "#000";
+        ctx.fill();
+        ctx.lineWidth = p.weight;
+        ctx.strokeStyle = p.color;
+        ctx.stroke();
+        return p.radius + p.weight / 2;
+      },
+      // A bubble with how many needs, and in red how many of them wait for a team.
+      _cluster: function (ctx, g, x, y) {
+        var size = g.n < 10 ? 34 : g.n < 100 ? 40 : g.n < 1000 ? 46 : 54, r = size / 2 - 1.5;
+        ctx.beginPath();
+        ctx.arc(x, y, r, 0, 2 * Math.PI);
+        ctx.fillStyle = "rgba(255,255,255,0.92)";
+        ctx.fill();
+        ctx.lineWidth = 3;
+        ctx.strokeStyle = g.urgent ? URGENT_RING : RING;
+        ctx.stroke();
+        ctx.fillStyle = "#1b1f24";
+        ctx.font = "700 13px system-ui, sans-serif";
+        ctx.textAlign = "center";
+        ctx.textBaseline = "middle";
+        ctx.fillText(String(g.n), x, y + 0.5);
+        if (g.waiting) {
+          var text = String(g.waiting);
+          ctx.font = "700 11px system-ui, sans-serif";
+          var bw = Math.max(16, ctx.measureText(text).width + 9), bh = 15;
+          var bx = x + r * 0.72, by = y - r * 0.72;
+          ctx.beginPath();
+          ctx.roundRect(bx - bw / 2, by - bh / 2, bw, bh, bh / 2);
+          ctx.fillStyle = BADGE;
+          ctx.fill();
+          ctx.fillStyle = "#fff";
+          ctx.fillText(text, bx, by + 0.5);
+        }
+        return r + 1.5;
+      },
+      // The topmost thing drawn at a layer point, or null.
+      hit: function (point) {
+        for (var i = this._drawn.length - 1; i >= 0; i--) {
+          var d = this._drawn[i], dx = point.x - d.x, dy = point.y - d.y, r = d.r + 2;
+          if (dx * dx + dy * dy <= r * r) return d.g;
+        }
+        return null;
+      }
+    });
+    var layer = new NeedsLayer().addTo(map);
+    window.dvcMap.needs = layer;
+    map.on("click", function (ev) {
+      var g = layer.hit(ev.layerPoint);
+      if (!g) return;
+      if (g.n === 1) { openNeed(g.e.n.id, false); return; }
+      // A cluster: zoom to its needs (to street level when they are all at one spot).
+      if (g.north - g.south < 1e-6 && g.east - g.west < 1e-6) {
+        map.setView([g.north, g.east], STREET_ZOOM, { animate: false });
+      } else {
+        map.fitBounds([[g.south, g.west], [g.north, g.east]], { padding: [40, 40] });
+      }
+    });
+    var container = map.getContainer();
+    map.on("mousemove", function (ev) {
+      container.classList.toggle("dvc-hover", !!layer.hit(ev.layerPoint));
+    });
+    map.on("mouseout", function () { container.classList.remove("dvc-hover"); });
+
+    function countShown() {
+      var shown = 0;
+      for (var id in needs) if (needs[id].shown) shown += 1;
+      stats.markers = shown;
     }
 
-    // Bring the markers in line with the needs: new ones added, gone ones removed, changed ones
-    // restyled in place; unchanged markers are left alone.
-    function apply(list, done) {
-      var seen = {}, add = [], remove = [], restyled = [];
+    // Bring the map in line with the needs: new ones added, gone ones removed, changed ones
+    // updated; the canvas is drawn again only when something on it changed.
+    function apply(list) {
+      var seen = {}, changed = false;
       for (var i = 0; i < list.length; i++) {
         var n = list[i], e = needs[n.id];
         seen[n.id] = true;
         if (!e) {
-          e = needs[n.id] = { n: n, marker: null, shown: false };
+          e = needs[n.id] = { n: n, x: 0, y: 0, shown: false, drawn: 0 };
+          if (n.lat !== null) project(e);
         } else {
           var old = e.n;
           e.n = n;
-          if (e.marker) {
-            e.marker.dvcNeed = n;
-            if (old.lat !== n.lat || old.lon !== n.lon) {
-              if (e.shown) remove.push(e.marker);
-              e.marker = null;
-              e.shown = false;
-            } else if (old.status !== n.status || old.priority !== n.priority) {
-              e.marker.setStyle(markerStyle(n));
-              if (e.shown) restyled.push(e.marker);
-            }
+          if (old.lat !== n.lat || old.lon !== n.lon) {
+            if (n.lat !== null) project(e);
+            if (e.shown) changed = true;
+          } else if (e.shown && (old.status !== n.status || old.priority !== n.priority)) {
+            changed = true;
           }
         }
-        place(e, add, remove);
+        if (place(e)) changed = true;
       }
-      Object.keys(needs).forEach(function (id) {
+      for (var id in needs) {
         if (!seen[id]) {
-          if (needs[id].shown) remove.push(needs[id].marker);
+          if (needs[id].shown) changed = true;
           delete needs[id];
         }
-      });
-      if (remove.length) cluster.removeLayers(remove);
-      if (restyled.length) cluster.refreshClusters(restyled);
-      addMarkers(add, done);
+      }
+      countShown();
+      if (changed) layer.changed();
     }
 
     function refilter() {
-      enqueue(function (done) {
-        var add = [], remove = [];
-        Object.keys(needs).forEach(function (id) { place(needs[id], add, remove); });
-        if (remove.length) cluster.removeLayers(remove);
-        addMarkers(add, function () { summarise(); done(); });
-      });
+      var changed = false;
+      for (var id in needs) if (place(needs[id])) changed = true;
+      countShown();
+      if (changed) layer.changed();
+      summarise();
     }
     filterForm.addEventListener("change", function () { filters = readFilters(); refilter(); });
     filterForm.addEventListener("submit", function (e) { e.preventDefault(); });
 
     function fitTo(list) {
-      var points = list.filter(visible).map(function (n) { return [n.lat, n.lon]; });
-      if (points.length) map.fitBounds(points, { padding: [30, 30], maxZoom: 16, animate: false });
-    }
-
-    // Cluster bubbles: how many needs, and in red how many of them wait for a team.
-    cluster.options.iconCreateFunction = function (c) {
-      var children = c.getAllChildMarkers(), waiting = 0, urgent = false;
-      for (var i = 0; i < children.length; i++) {
-        var n = children[i].dvcNeed;
-        if (n && WAITING[n.status]) {
-          waiting += 1;
-          if (n.priority === "urgent") urgent = true;
-        }
+      var south = 90, north = -90, west = 180, east = -180, any = false;
+      for (var i = 0; i < list.length; i++) {
+        var n = list[i];
+        if (!visible(n)) continue;
+        any = true;
+        if (n.lat < south) south = n.lat;
+        if (n.lat > north) north = n.lat;
+        if (n.lon < west) west = n.lon;
+        if (n.lon > east) east = n.lon;
       }
-      var count = c.getChildCount();
-      var size = count < 10 ? 34 : count < 100 ? 40 : count < 1000 ? 46 : 54;
-      var box = el("div", null, String(count));
-      if (waiting) box.append(el("b", null, String(waiting)));
-      return L.divIcon({ html: box, iconSize: L.point(size, size),
-                         className: "need-cluster" + (urgent ? " has-urgent" : "") });
-    };
-    cluster.on("click", function (e) {
-      if (e.layer && e.layer.dvcNeed) openNeed(e.layer.dvcNeed.id, false);
-    });
+      if (any) map.fitBounds([[south, west], [north, east]], { padding: [30, 30], maxZoom: 16,
+                                                               animate: false });
+    }
 
     // Counts, districts and the list of needs waiting for a team.
     var waitingList = document.getElementById("waiting-list");
@@ -298,15 +430,18 @@
       if (staleNote) { statusLine.append(message(staleNote)); }
     }
 
-    function markReady() {
+    // `then` runs once the map is ready (the side bar is filled after the needs are painted).
+    function markReady(then) {
       stats.version += 1;
-      if (stats.ready) return;
-      // "On the map": every need is in the cluster layer and a frame has been drawn since.
+      if (stats.ready) { then(); return; }
+      // "On the map": every shown need is on the canvas (on its own, or counted in a drawn
+      // cluster: stats.drawn) and the browser has painted a frame since.
       requestAnimationFrame(function () {
         setTimeout(function () {
           stats.ready = true;
           stats.readyAt = performance.now();
           document.dispatchEvent(new CustomEvent("dvc:map-ready", { detail: stats }));
+          then();
         }, 0);
       });
     }
@@ -333,17 +468,17 @@
           .then(function (got) {
             lastUpdate = new Date();
             staleNote = null;
-            if (!got) { summarise(); markReady(); loadTeams(done); return; }
+            if (!got) { summarise(); markReady(function () { loadTeams(done); }); return; }
             if (!stats.ready) stats.dataAt = performance.now();
             var list = decode(got.payload);
             if (firstLoad) { fitTo(list); firstLoad = false; }
             if (!stats.ready) stats.decodedAt = performance.now();
-            apply(list, function () {
-              if (!stats.ready) stats.addedAt = performance.now();
-              etag = got.tag;
+            apply(list);
+            if (!stats.ready) stats.drawnAt = performance.now();
+            etag = got.tag;
+            markReady(function () {
               summarise();
               renderPanel();
-              markReady();
               loadTeams(done);
             });
           })
@@ -420,8 +555,6 @@
       return selections[current];
     }
 
-    // From street level on, every need has its own marker (markercluster stops clustering).
-    var STREET_ZOOM = cluster.options.disableClusteringAtZoom || 17;
     var ring = null;  // marks the need in the panel
     // `focus`: opened from a list, so bring the need into view at street level.
     function openNeed(id, focus) {
@@ -793,8 +926,16 @@
     document.getElementById("map-refresh").addEventListener("click", refresh);
     setInterval(function () { if (!document.hidden && !working) refresh(); }, refreshMs);
     document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
-    // For tests and the curious: the state behind a marker.
+    // For tests and the curious: the state behind a marker, and where the need is drawn on its
+    // own (container pixels; null when it is out of view or counted in a cluster).
     window.dvcMap.need = function (id) { return needs[id]; };
+    window.dvcMap.pointOf = function (id) {
+      var e = needs[id];
+      if (!e || !e.shown || !e.drawn || e.drawn !== layer._seq) return null;
+      var p = map.latLngToContainerPoint([e.n.lat, e.n.lon]), size = map.getSize();
+      if (p.x < 0 || p.y < 0 || p.x > size.x || p.y > size.y) return null;
+      return p;
+    };
     refresh();
   }
 })();

@@ -91,20 +91,19 @@ def world(live_server) -> World:
 
 # --- looking at the map ------------------------------------------------------------------------
 
+# Where a need is drawn on its own (not in a cluster, in view), in page pixels, or null.
 MARKER_JS = """id => {
-    const map = window.dvcMap.map, entry = window.dvcMap.need(id);
-    if (!entry || !entry.marker || !entry.marker._map) return null;  // not drawn on its own
-    const p = map.latLngToContainerPoint(entry.marker.getLatLng());
+    const map = window.dvcMap.map, p = window.dvcMap.pointOf(id);
+    if (!p) return null;  // not drawn on its own
     const box = map.getContainer().getBoundingClientRect();
     return {x: box.left + p.x, y: box.top + p.y};
 }"""
-# The colour actually painted at the centre of a need's marker on Leaflet's canvas.
+# The colour actually painted at the centre of a need's marker on the needs' canvas.
 PIXEL_JS = """id => {
-    const map = window.dvcMap.map, entry = window.dvcMap.need(id);
-    if (!entry || !entry.marker || !entry.marker._map) return null;
-    const p = map.latLngToContainerPoint(entry.marker.getLatLng());
+    const map = window.dvcMap.map, p = window.dvcMap.pointOf(id);
+    if (!p) return null;
     const box = map.getContainer().getBoundingClientRect();
-    const canvas = map.getPanes().overlayPane.querySelector('canvas');
+    const canvas = map.getPanes().overlayPane.querySelector('canvas.dvc-needs');
     const c = canvas.getBoundingClientRect();
     const x = Math.round((box.left + p.x - c.left) * canvas.width / c.width);
     const y = Math.round((box.top + p.y - c.top) * canvas.height / c.height);
@@ -164,7 +163,7 @@ def test_form_dispatch_and_report_a_team_from_the_map(open_tab, world, live_serv
     # says and survives.
     scripts = [path for path, _status in tab.scripts()]
     assert "/static/vendor/leaflet/1.9.3/leaflet.js" in scripts
-    assert "/static/vendor/leaflet-markercluster/1.4.1/leaflet.markercluster.js" in scripts
+    assert not any("markercluster" in path for path in scripts)  # our own canvas clusters
     page.wait_for_selector("#map-note:not([hidden])")
     assert page.locator(".leaflet-control-scale").is_visible()
 

@@ -83,11 +83,14 @@ def test_the_page_loads_no_asset_from_another_host(client, login, operation):
     assets = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"', html)
     assert assets and all(a.startswith("/") for a in assets), assets
     for wanted in ("/static/vendor/leaflet/1.9.3/leaflet.js",
-                   "/static/vendor/leaflet/1.9.3/leaflet.css",
-                   "/static/vendor/leaflet-markercluster/1.4.1/leaflet.markercluster.js",
-                   "/static/vendor/leaflet-markercluster/1.4.1/MarkerCluster.css",
-                   "/static/vendor/leaflet-markercluster/1.4.1/MarkerCluster.Default.css"):
+                   "/static/vendor/leaflet/1.9.3/leaflet.css"):
         assert wanted in assets
+    # The needs are clustered by coordmap.js on its own canvas: no markercluster to load.
+    assert not any("markercluster" in a.lower() for a in assets), assets
+    # The needs are asked for before any script loads (a preload the page's script picks up).
+    needs_url = f"/api/v1/operations/{operation[0]}/map/needs"
+    assert f'<link rel="preload" href="{needs_url}" as="fetch" crossorigin>' in html
+    assert html.index('rel="preload"') < html.index("<script")
     # ... and every one of them is served by the app.
     for path in assets:
         response = client.get(path)
@@ -100,7 +103,8 @@ def test_the_map_script_holds_the_basemap_and_nothing_else_from_outside(client, 
     script = client.get(page_path(operation) + "/map.js")
     assert script.status_code == 200 and script.mimetype == "text/javascript"
     js = script.text
-    assert "L.map(" in js and "L.markerClusterGroup(" in js and "window.dvcMap" in js
+    assert "L.map(" in js and "window.dvcMap" in js and "markerCluster" not in js
+    assert "streetZoom: 17" in js
     assert "L.control.scale(" in js and '"preferCanvas": true' in js
     assert json.dumps(GSI) in js  # the GSI standard map (地理院タイル) by default
     urls = set(re.findall(r"https?://[^\s\"'\\]+", js))
