@@ -21,7 +21,7 @@ TRANSITIONS = {
     "survey": {"ready", "on_hold", "cancelled", "referred"},
     "ready": {"assigned", "survey", "on_hold", "cancelled", "referred"},
     "assigned": {"in_progress", "ready", "cancelled"},
-    "in_progress": {"continuing", "completed", "ready"},
+    "in_progress": {"continuing", "completed"},
     "continuing": {"assigned", "completed", "on_hold", "cancelled", "referred"},
     "on_hold": {"received", "survey", "ready", "cancelled", "referred"},
     "completed": set(),

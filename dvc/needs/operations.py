@@ -186,6 +186,9 @@ def change_status(need: Need, to: str, *, actor: str, reason: str | None = None,
     if to not in MANUAL:
         raise Conflict(_("This status follows from the team's work and cannot be set by hand."),
                        code="invalid_transition", data={"status": need.status})
+    if need.status in ("assigned", "in_progress"):
+        raise Conflict(_("This need has a team: change it through the team (undo the team, or "
+                         "file its report)."), code="need_has_team", data={"status": need.status})
     if to == "referred":
         if not (referred_to or "").strip():
             raise Invalid(_("Name the specialist group it goes to."),

@@ -113,6 +113,16 @@ def test_warnings_for_understaffing_and_missing_truck(client, operation, setup, 
     assert refused.status_code == 422
 
 
+def test_a_need_with_a_team_cannot_be_changed_by_hand(client, operation, setup, coord):
+    need_id, ids = setup
+    form(client, operation[0], coord, need_id, ids[:2], ids[0])
+    for status in ("ready", "cancelled", "on_hold"):
+        response = client.patch(f"/api/v1/needs/{need_id}", json={"status": status},
+                                headers=coord)
+        assert response.status_code == 409 and response.get_json()["error"] == "need_has_team"
+    assert need_status(client, need_id, coord) == "assigned"
+
+
 def test_disband_puts_the_need_back_and_frees_the_volunteers(client, operation, setup, coord):
     op_id = operation[0]
     need_id, ids = setup
