@@ -415,9 +415,12 @@ class RawHTTP:
         self.port = port
         self.reader = self.writer = None
 
-    async def post(self, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+    async def connect(self) -> None:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+
+    async def post(self, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+        await self.connect()
         head = [f"POST {path} HTTP/1.1", f"Host: {HOST}:{self.port}",
                 "Content-Type: application/json", f"Content-Length: {len(body)}"]
         head += [f"{k}: {v}" for k, v in headers.items()]
@@ -461,6 +464,9 @@ class HttpxClient:
         response = await self.http.post(path, content=body, headers={
             **headers, "Content-Type": "application/json"})
         return response.status_code, response.content
+
+    async def connect(self) -> None:
+        pass
 
     async def close(self) -> None:
         pass
@@ -518,6 +524,12 @@ async def run_level(server: Server, seed: Seed, codes: list[str], level: Level, 
                                 max_keepalive_connections=level.clients)) as http:
         conns = [RawHTTP(server.port) if client_kind == "raw" else HttpxClient(http)
                  for _ in range(level.clients)]
+        # Connect before the clock starts, one at a time: gunicorn's workers race to accept a
+        # burst of connections and the first one awake may take them all, and a keep-alive
+        # connection stays with the worker that accepted it.
+        for conn in conns:
+            await conn.connect()
+            await asyncio.sleep(0.002)
         cpu0, server0, host0, db0 = (time.process_time(), server.cpu_seconds(), host_cpu(),
                                      db_cpu())
         start = time.perf_counter()
