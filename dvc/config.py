@@ -50,6 +50,8 @@ class Defaults:
     MAP_TILE_ATTRIBUTION = ('<a href="https://maps.gsi.go.jp/development/ichiran.html">'
                             '地理院タイル</a>')
     MAP_TILE_ARCHIVE = ""
+    # A link (not an asset) that opens a point in a web map on a leader's phone.
+    MAP_WEB_LINK = "https://maps.gsi.go.jp/#17/{lat}/{lon}/"
     MAP_REFRESH_SECONDS = 15
 
 

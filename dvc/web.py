@@ -213,6 +213,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, http_error)
     app.jinja_env.globals["current_language"] = lambda: g.get("lang", "ja")
+    app.jinja_env.globals["map_link"] = lambda lat, lon: app.config["MAP_WEB_LINK"].format(
+        lat=lat, lon=lon)
     app.jinja_env.globals.update(labels=labels, site_labels=site_labels, need_labels=need_labels)
 
     _register_blueprints(app)

@@ -117,6 +117,20 @@ def login(client, create_user):
 
 
 @pytest.fixture
+def clients(app, create_user):
+    """One signed-in client per role, and an anonymous one (None)."""
+    from dvc.auth.models import ROLES
+    result = {None: app.test_client()}
+    for role in ROLES:
+        create_user(role)
+        c = app.test_client()
+        assert c.post("/login", data={"username": f"{role}-user",
+                                      "password": f"password-{role}"}).status_code == 302
+        result[role] = c
+    return result
+
+
+@pytest.fixture
 def token_for(app, create_user):
     """token_for(role) -> a bearer token header for a new user of that role."""
     from dvc.auth.models import User

@@ -42,19 +42,6 @@ API = [
 ]
 
 
-@pytest.fixture
-def clients(app, create_user):
-    """One signed-in client per role, and an anonymous one (None)."""
-    result = {None: app.test_client()}
-    for role in ROLES:
-        create_user(role)
-        c = app.test_client()
-        assert c.post("/login", data={"username": f"{role}-user",
-                                      "password": f"password-{role}"}).status_code == 302
-        result[role] = c
-    return result
-
-
 def _call(client, method, path, operation):
     path = path.format(op=operation[0], site=operation[1])
     return client.open(path, method=method, json={} if method == "POST" else None)

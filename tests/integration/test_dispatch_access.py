@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from dvc.auth.models import ROLES
 
 NEEDS = {"admin", "needs_intake", "coordinator"}
 DESK = {"admin", "coordinator", "reception"}
@@ -29,18 +28,6 @@ PAGES = [
     ("POST", "/o/{op}/recall", HEAD),
     ("GET", "/o/{op}/safety", HEAD),
 ]
-
-
-@pytest.fixture
-def clients(app, create_user):
-    result = {None: app.test_client()}
-    for role in ROLES:
-        create_user(role)
-        c = app.test_client()
-        assert c.post("/login", data={"username": f"{role}-user",
-                                      "password": f"password-{role}"}).status_code == 302
-        result[role] = c
-    return result
 
 
 @pytest.mark.parametrize("method, path, allowed", PAGES)
