@@ -226,6 +226,7 @@ def _register_blueprints(app: Flask) -> None:
     from dvc.equipment.views import bp as equipment_bp
     from dvc.maps.api import bp as maps_api
     from dvc.maps.views import bp as maps_bp
+    from dvc.matching.api import bp as matching_api
     from dvc.needs.api import bp as needs_api
     from dvc.needs.views import bp as needs_bp
     from dvc.operations.api import bp as operations_api
@@ -239,5 +240,6 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, operations_bp, volunteers_bp, reception_bp, equipment_bp, maps_bp,
                needs_bp, teams_bp):
         app.register_blueprint(bp)
-    for bp in (operations_api, volunteers_api, needs_api, teams_api, equipment_api, maps_api):
+    for bp in (operations_api, volunteers_api, needs_api, teams_api, equipment_api, maps_api,
+               matching_api):
         api.register_blueprint(bp)

@@ -496,7 +496,10 @@
     function loadTeams(done) {
       call("GET", "/operations/" + op + "/teams").then(function (r) {
         try {
-          if (r.status === 200) { teams = r.data; drawTeams(); renderPanel(); }
+          if (r.status === 200) {
+            teams = r.data; drawTeams(); renderPanel();
+            document.dispatchEvent(new CustomEvent("dvc:teams"));
+          }
           else { staleNote = errorText(r); summarise(); }
         } finally { done(); }
       });
@@ -936,6 +939,22 @@
       if (p.x < 0 || p.y < 0 || p.x > size.x || p.y > size.y) return null;
       return p;
     };
+    // What suggest.js (suggested teams) builds on: the same calls, panel and refresh.
+    window.dvcMap.desk = {
+      T: T, call: call, fmt: fmt, el: el, message: message, errorText: errorText,
+      number: number, label: label, need: function (id) { return needs[id] && needs[id].n; },
+      teams: function () { return teams; }, refresh: refresh,
+      // Open the need with these people ticked in its team form, for the coordinator to edit.
+      edit: function (needId, memberIds, leaderId, people) {
+        people.forEach(function (v) { known[v.volunteer_id] = v; });
+        var members = {};
+        memberIds.forEach(function (id) { members[id] = true; });
+        selections[needId] = { members: members, leader: leaderId };
+        current = null;
+        openNeed(needId, true);
+      }
+    };
+    document.dispatchEvent(new CustomEvent("dvc:desk-ready"));
     refresh();
   }
 })();

@@ -274,3 +274,53 @@ def test_the_map_works_with_no_basemap_and_refreshes_without_reloading(open_tab,
     assert page.evaluate("() => window.__sameDocument === true")
     tab.shot("map-no-basemap")
     assert_clean_but_tiles(tab, tiles_expected=False)
+
+
+ASSIGNED = "#1565c0"
+
+
+def test_suggested_teams_are_drafts_until_accepted_or_edited(open_tab, world, live_server):
+    saw = world.ready_need(skills=["chainsaw"], people_min=2, people_max=2, priority="high",
+                           lat=35.70, lon=139.55)
+    small = world.ready_need(people_min=1, people_max=1, lat=35.66, lon=139.62,
+                             category="cleaning")
+    tab = open_tab()
+    page = tab.page
+    open_map(tab, live_server, markers=2)
+    page.click("#suggest-run")
+    cards = page.locator("#suggest-list .proposal")
+    cards.nth(1).wait_for()
+    assert cards.count() == 2
+    saw_card = page.locator(f".proposal[data-need='{saw['id']}']")
+    small_card = page.locator(f".proposal[data-need='{small['id']}']")
+    assert "鈴木 一郎" in saw_card.locator(".proposal-members").inner_text()
+    assert "鈴木 一郎" in saw_card.locator(".meta").inner_text()       # why: the chainsaw
+    assert page.locator("#suggest-summary").inner_text().strip()
+    # Drafts only: nothing formed yet, the needs are still waiting.
+    wait_colour(tab, saw["id"], READY)
+    assert world.api.get(f"/api/v1/operations/{live_server.op_id}/teams",
+                         headers=world.headers).get_json() == []
+
+    small_card.locator("input[type=checkbox]").uncheck()
+    page.click("#suggest-accept-selected")
+    page.locator("#suggest-messages .flash-info").wait_for()
+    saw_card.wait_for(state="detached")
+    wait_colour(tab, saw["id"], ASSIGNED)
+    wait_colour(tab, small["id"], READY)
+
+    # The other proposal is opened in the team form with its member ticked, and formed there.
+    member = world.api.get(f"/api/v1/operations/{live_server.op_id}/volunteers/available",
+                           headers=world.headers).get_json()[0]["volunteer_id"]
+    small_card.get_by_role("button").click()
+    panel = page.locator("#need-panel")
+    panel.wait_for(state="visible")
+    assert small["number"] in panel.locator("#need-title").inner_text()
+    page.locator(f"#vol-{member}").wait_for()
+    assert page.is_checked(f"#vol-{member}")
+    page.click("#form-team")
+    panel.locator(".team-card").wait_for()
+    small_card.wait_for(state="detached")
+    wait_colour(tab, small["id"], ASSIGNED)
+    tab.shot("map-suggested-teams")
+    tab.assert_no_junk()
+    assert_clean_but_tiles(tab)

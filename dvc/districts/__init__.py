@@ -1,0 +1,1 @@
+"""Districts, satellite service areas and welfare shelters: pure geometry, no Flask, no database."""

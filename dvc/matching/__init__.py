@@ -1,0 +1,1 @@
+"""Suggested teams: the matching engine (pure) and its exact reference."""
