@@ -23,7 +23,7 @@ translations/%.mo: translations/%.po $(STAMP)
 	$(BIN)/pybabel -q compile -f -i $< -o $@
 
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot .
 	$(BIN)/pybabel -q update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
 
 run: $(STAMP) i18n

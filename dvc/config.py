@@ -53,6 +53,9 @@ class Defaults:
     # A link (not an asset) that opens a point in a web map on a leader's phone.
     MAP_WEB_LINK = "https://maps.gsi.go.jp/#17/{lat}/{lon}/"
     MAP_REFRESH_SECONDS = 15
+    # Distances (sites, shelters) are measured in this metric CRS, never in degrees: Japan
+    # Plane Rectangular zone IX (Tokyo) by default; a centre elsewhere sets its own zone.
+    METRIC_CRS = "EPSG:6677"
 
 
 def _database_url(instance: Path) -> str:

@@ -82,9 +82,67 @@ EQUIPMENT = [("スコップ", "本", 10, 60, 15), ("一輪車", "台", 3, 12, 4)
 def _equipment(operation, sites) -> None:
     from dvc.equipment import operations as equipment
     for name, unit, low, *stock in EQUIPMENT:
-        item = equipment.add_item_type(operation, name, unit=unit, low_stock=low, actor=ACTOR)
+        item = equipment.add_item_type(operation, name, unit=unit, low_stock=low,
+                                       per_person=name == "スコップ", actor=ACTOR)
         for site, quantity in zip(sites, stock):
             equipment.receive_stock(site, item, quantity, actor=ACTOR, note="デモ")
+
+
+STREETS = ["本町", "栄町", "緑町", "桜台", "川端", "新田", "旭町", "若葉"]
+CATEGORY_MIX = ["mud_removal"] * 5 + ["furniture_removal"] * 3 + ["tidying", "cleaning", "debris",
+                                                                   "transport", "companionship"]
+# (name, kind, capacity, care types, staying now by care type): fictional shelters.
+SHELTERS = [
+    ("架空市特別養護老人ホーム さくら苑", "welfare", 20, ["frail_elderly", "dementia", "wheelchair"],
+     {"frail_elderly": 12, "dementia": 4}),
+    ("北町障害者福祉センター", "welfare", 15, ["wheelchair", "medical_care"], {"wheelchair": 15}),
+    ("川辺保健センター", "welfare", 12, ["medical_care", "pregnant", "infants"], {"infants": 3}),
+    ("山手デイサービスセンター", "welfare", 10, ["frail_elderly", "wheelchair"], {}),
+    ("架空市立中央小学校 体育館", "general", 300, [], {"other": 142}),
+    ("南町公民館", "general", 80, [], {"other": 35}),
+]
+
+
+def _districts(operation) -> None:
+    from dvc.districts.fictional import FICTIONAL_LABEL, fictional_city
+    from dvc.districts.operations import store_districts
+    store_districts(operation, fictional_city(35.6836, 139.5595), source=FICTIONAL_LABEL,
+                    actor=ACTOR)
+
+
+def _needs(operation, rng: random.Random) -> None:
+    """Forty households' requests over the city: some surveyed and ready, some continuing."""
+    from dvc.needs.operations import NeedInput, change_status, create_need
+    for i in range(40):
+        family = rng.choice(FAMILY)
+        low = rng.choice([2, 2, 3, 4, 5])
+        need = create_need(operation, NeedInput(
+            requester_name=f"{family[0]} {rng.choice(GIVEN)[0]}", requester_kana=family[1],
+            phone=f"0422{i:06d}", address=f"架空市{rng.choice(STREETS)}{i % 9 + 1}-{i % 7 + 1}",
+            lat=35.6836 + rng.uniform(-0.035, 0.035), lon=139.5595 + rng.uniform(-0.045, 0.045),
+            category=rng.choice(CATEGORY_MIX), damage=rng.choice(["above_floor", "below_floor"]),
+            people_min=low, people_max=low + rng.choice([0, 2, 3, 5]),
+            skills=["chainsaw"] if i % 13 == 0 else [], vehicle_needed=i % 4 == 0,
+            priority=rng.choice(["urgent", "high", "normal", "normal", "normal", "low"]),
+            elderly=i % 3 == 0, living_alone=i % 5 == 0, description="浸水した家財の片付け"),
+            actor=ACTOR)
+        if i % 10 < 6:
+            change_status(need, "ready", actor=ACTOR)
+        elif i % 10 < 8:
+            change_status(need, "survey", actor=ACTOR)
+
+
+def _shelters(operation) -> None:
+    from dvc.shelters.operations import create_shelter, set_occupancy
+    for i, (name, kind, capacity, care, staying) in enumerate(SHELTERS):
+        shelter = create_shelter(operation, {
+            "name": name, "kind": kind, "capacity": capacity, "care_types": care,
+            "status": "open", "lat": 35.6836 + 0.012 * ((i % 3) - 1),
+            "lon": 139.5595 + 0.018 * ((i // 3) * 2 - 1) + 0.004 * i,
+            "address": f"架空市{STREETS[i]}1-1", "contact": f"0422-00-{i:04d}（代表）"},
+            actor=ACTOR)
+        if staying:
+            set_occupancy(shelter, staying, actor=ACTOR)
 
 
 def load_demo() -> bool:
@@ -99,6 +157,11 @@ def load_demo() -> bool:
                        lon=139.5595, actor=ACTOR)
     satellite = create_site(operation, "北町サテライト（架空）", "satellite", lat=35.6990,
                             lon=139.5480, actor=ACTOR)
+    _districts(operation)
+    from dvc.sites.operations import update_site
+    update_site(main, {"service_districts": ["中央", "南町", "東町", "西町", "川辺"]}, actor=ACTOR)
+    update_site(satellite, {"service_districts": ["北町", "山手"], "daily_quota": 40,
+                            "staff": "北町社協 2名、応援職員 1名（架空）"}, actor=ACTOR)
     set_notice(operation, "本日は気温が高くなります。30分ごとに休憩と水分補給をしてください。"
                "活動は15時までです。", actor=ACTOR)
     rng = random.Random(2026)
@@ -113,4 +176,6 @@ def load_demo() -> bool:
         current_app.extensions["dvc.clock"] = real
     _arrivals(operation, volunteers[10:40], [main.id, satellite.id], rng)
     _equipment(operation, [main, satellite])
+    _needs(operation, rng)
+    _shelters(operation)
     return True

@@ -227,6 +227,9 @@ def _register_blueprints(app: Flask) -> None:
     from dvc.maps.api import bp as maps_api
     from dvc.maps.views import bp as maps_bp
     from dvc.matching.api import bp as matching_api
+    from dvc.districts.api import bp as districts_api
+    from dvc.shelters.api import bp as shelters_api
+    from dvc.sites.api import bp as sites_api
     from dvc.needs.api import bp as needs_api
     from dvc.needs.views import bp as needs_bp
     from dvc.operations.api import bp as operations_api
@@ -241,5 +244,5 @@ def _register_blueprints(app: Flask) -> None:
                needs_bp, teams_bp):
         app.register_blueprint(bp)
     for bp in (operations_api, volunteers_api, needs_api, teams_api, equipment_api, maps_api,
-               matching_api):
+               matching_api, sites_api, shelters_api, districts_api):
         api.register_blueprint(bp)

@@ -1,7 +1,6 @@
 """A fictional city's districts for the demo and benchmarks (架空の地区: not real places)."""
 from __future__ import annotations
 
-import numpy as np
 import shapely
 
 from dvc.districts.geometry import METRIC_CRS, from_metric, geometry_to_geojson, to_metric

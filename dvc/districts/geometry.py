@@ -13,6 +13,7 @@ import tempfile
 import warnings
 import zipfile
 import zlib
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -39,34 +40,40 @@ ZIP_LIMIT = 200 * 2**20  # uncompressed bytes: far above any city's districts, b
 GEOJSON_DECIMALS = 7  # about 1 cm on the ground; full precision doubles the stored text
 POLYGONAL = ("Polygon", "MultiPolygon")
 
+
+def N_(text: str) -> str:
+    """Mark a message for translation (pybabel -k N_); the Flask layer translates by reason."""
+    return text
+
+
 # Messages by reason, with %(name)s parameters: the Flask layer can translate them by reason.
 ERRORS = {
-    "unreadable": "The file could not be read as GeoJSON, GeoPackage or a zipped Shapefile "
-                  "(%(detail)s).",
-    "format": "This is a %(driver)s file: upload GeoJSON (.geojson), GeoPackage (.gpkg) or a "
-              "zipped Shapefile (.zip).",
-    "zip_corrupt": "The zip file is damaged or incomplete: make the zip again and upload it.",
-    "zip_large": "The zip file unpacks to more than %(limit_mb)s MB: upload only the districts.",
-    "zip_empty": "The zip file holds no Shapefile (.shp), GeoPackage (.gpkg) or GeoJSON file.",
-    "zip_many": "The zip file holds several data files (%(files)s): upload one at a time.",
-    "zip_parts": "The zip file has %(file)s but not its %(missing)s file: zip all the "
-                 "Shapefile's files together (.shp, .shx, .dbf and .prj).",
-    "layers": "The file has several layers (%(layers)s): choose the one with the districts.",
-    "no_layer": "The file has no layer named %(layer)s; its layers are %(layers)s.",
-    "no_crs": "The file does not say which coordinate reference system (CRS) it uses%(hint)s: "
-              "export it again with its CRS (for example EPSG:4326 or EPSG:6677).",
-    "empty": "The file has no features: there are no districts in it.",
-    "name_field": "There is no field %(field)s in the file. Its fields are: %(fields)s.",
-    "null_geometry": "Feature %(features)s has no geometry: draw it or delete it.",
-    "not_polygon": "Feature %(features)s is not a polygon (%(types)s): districts must be areas "
-                   "(Polygon or MultiPolygon).",
-    "invalid_geometry": "Feature %(features)s has a broken outline that could not be repaired "
-                        "(%(detail)s): fix it in GIS software (QGIS: Fix geometries).",
-    "blank_name": "Feature %(features)s has no name in the field %(field)s.",
-    "duplicate_names": "More than one feature is named %(names)s: merge each into one "
-                       "(multi)polygon or give them different names.",
-    "outside_japan": "The districts do not lie in Japan once converted from %(crs)s (they span "
-                     "latitude %(lat)s, longitude %(lon)s): the file's CRS is probably wrong.",
+    "unreadable": N_("The file could not be read as GeoJSON, GeoPackage or a zipped Shapefile "
+                     "(%(detail)s)."),
+    "format": N_("This is a %(driver)s file: upload GeoJSON (.geojson), GeoPackage (.gpkg) or a "
+                 "zipped Shapefile (.zip)."),
+    "zip_corrupt": N_("The zip file is damaged or incomplete: make the zip again and upload it."),
+    "zip_large": N_("The zip file unpacks to more than %(limit_mb)s MB: upload only the districts."),
+    "zip_empty": N_("The zip file holds no Shapefile (.shp), GeoPackage (.gpkg) or GeoJSON file."),
+    "zip_many": N_("The zip file holds several data files (%(files)s): upload one at a time."),
+    "zip_parts": N_("The zip file has %(file)s but not its %(missing)s file: zip all the "
+                    "Shapefile's files together (.shp, .shx, .dbf and .prj)."),
+    "layers": N_("The file has several layers (%(layers)s): choose the one with the districts."),
+    "no_layer": N_("The file has no layer named %(layer)s; its layers are %(layers)s."),
+    "no_crs": N_("The file does not say which coordinate reference system (CRS) it uses%(hint)s: "
+                 "export it again with its CRS (for example EPSG:4326 or EPSG:6677)."),
+    "empty": N_("The file has no features: there are no districts in it."),
+    "name_field": N_("There is no field %(field)s in the file. Its fields are: %(fields)s."),
+    "null_geometry": N_("Feature %(features)s has no geometry: draw it or delete it."),
+    "not_polygon": N_("Feature %(features)s is not a polygon (%(types)s): districts must be areas "
+                      "(Polygon or MultiPolygon)."),
+    "invalid_geometry": N_("Feature %(features)s has a broken outline that could not be repaired "
+                           "(%(detail)s): fix it in GIS software (QGIS: Fix geometries)."),
+    "blank_name": N_("Feature %(features)s has no name in the field %(field)s."),
+    "duplicate_names": N_("More than one feature is named %(names)s: merge each into one "
+                          "(multi)polygon or give them different names."),
+    "outside_japan": N_("The districts do not lie in Japan once converted from %(crs)s (they span "
+                        "latitude %(lat)s, longitude %(lon)s): the file's CRS is probably wrong."),
 }
 
 
@@ -83,8 +90,9 @@ class DistrictFileError(Invalid):
         self.reason = reason
 
 
-def _fail(reason: str, field: str | None = "file", **params) -> DistrictFileError:
-    return DistrictFileError(ERRORS[reason] % params, field, reason=reason, data=params)
+def _fail(reason: str, at: str | None = "file", **params) -> DistrictFileError:
+    """Return the error for a reason; `at` is the input at fault (file, name_field, layer)."""
+    return DistrictFileError(ERRORS[reason] % params, at, reason=reason, data=params)
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,7 +109,8 @@ class DistrictSet:
     def __post_init__(self):
         if len(self.names) != len(self.geometries) or len(set(self.names)) != len(self.names):
             raise ValueError("a DistrictSet needs one geometry per name and unique names")
-        shapely.prepare(np.asarray(self.geometries, dtype=object))  # locate() reuses them
+        # Not shapely.prepare()d: GEOS prepared geometries are not thread-safe (libgeos #825)
+        # and a set is shared by request threads; each locate() prepares its own, briefly.
 
     def __len__(self) -> int:
         return len(self.names)
@@ -210,6 +219,7 @@ def _unzip(path: Path, folder: Path) -> Path:
 
 def _extract(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], data: zipfile.ZipInfo,
              folder: Path) -> Path:
+    """Write the data file and its parts into folder; return the data file's path."""
     # Our own names: zip member names can climb out of the folder or be mojibake (cp932).
     main = PurePosixPath(data.filename)
     suffix = main.suffix.lower()
@@ -326,7 +336,7 @@ def _names(values, field: str) -> list[str]:
     blank = [i for i, name in enumerate(names) if not name]
     if blank:
         raise _fail("blank_name", "name_field", features=_labels(blank), field=field)
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
     if repeated:
         raise _fail("duplicate_names", "name_field", names=", ".join(repeated))
     return names
@@ -360,12 +370,11 @@ def _polygons(series: geopandas.GeoSeries, names: list[str]) -> tuple[list, list
 def _repair(geometry: shapely.Geometry, label: str) -> shapely.Geometry:
     """Return make_valid's polygonal part; dropped lines and points had no area anyway."""
     fixed = shapely.make_valid(geometry)
-    parts = [p for p in shapely.get_parts(fixed) if p.geom_type in POLYGONAL]
-    polygons = [q for p in parts for q in shapely.get_parts(p)]
+    polygons = [p for p in shapely.get_parts(fixed) if p.geom_type in POLYGONAL]
     if not polygons:
         raise _fail("invalid_geometry", features=label,
                     detail=shapely.is_valid_reason(geometry))
-    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
+    return shapely.union_all(polygons)  # one Polygon or MultiPolygon
 
 
 def _check_in_japan(series: geopandas.GeoSeries, crs) -> None:
@@ -397,8 +406,8 @@ def locate(points: Sequence[tuple[float | None, float | None]] | np.ndarray,
     found = np.full(len(lat_lon), -1, dtype=np.intp)
     known = np.flatnonzero(np.isfinite(lat_lon).all(axis=1))
     if len(known) and len(districts):
-        # Few polygons against many points: query the points' tree with the (prepared)
-        # polygons; "intersects" counts the boundary as inside.
+        # Few polygons against many points: query the points' tree with the polygons (which
+        # the query prepares for itself); "intersects" counts the boundary as inside.
         tree = shapely.STRtree(shapely.points(lat_lon[known, 1], lat_lon[known, 0]))
         district, point = tree.query(np.asarray(districts.geometries, dtype=object),
                                      predicate="intersects")
@@ -438,6 +447,7 @@ def distance_matrix(points, targets, crs: str = METRIC_CRS) -> np.ndarray:
     return np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
 
 
-def distance_m(a: tuple[float, float], b: tuple[float, float], crs: str = METRIC_CRS) -> float:
+def metric_distance(a: tuple[float, float], b: tuple[float, float],
+                    crs: str = METRIC_CRS) -> float:
     """Return the distance in metres between two (lat, lon) points, in the metric CRS."""
     return float(distance_matrix([a], [b], crs)[0, 0])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from dvc.core.forms import choices
@@ -29,6 +29,7 @@ class ItemTypeForm(FlaskForm):
     unit = StringField(_l("Unit"), default="個", validators=[DataRequired(), Length(max=20)])
     low_stock = IntegerField(_l("Low when at or below"), default=0,
                              validators=[InputRequired(), NumberRange(0, MAX_QUANTITY)])
+    per_person = BooleanField(_l("One per volunteer (limits how many a site can send out)"))
 
 
 class ReceiveForm(FlaskForm):

@@ -26,6 +26,8 @@ class ItemType(db.Model):
     unit: Mapped[str] = mapped_column(String(20), default="個")
     # A site's stock is low when it has this many or fewer on the shelf.
     low_stock: Mapped[int] = mapped_column(default=0)
+    # One per volunteer (gloves, shovels, boots): a site can send out as many people as it has.
+    per_person: Mapped[bool] = mapped_column(default=False)
     created_dt: Mapped[datetime]
 
     __table_args__ = (

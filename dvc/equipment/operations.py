@@ -72,7 +72,7 @@ class Outstanding:
 # --- item types ---------------------------------------------------------------------------
 
 def add_item_type(operation: Operation, name: str, *, unit: str = "個", low_stock: int = 0,
-                  actor: str) -> ItemType:
+                  per_person: bool = False, actor: str) -> ItemType:
     """Add a kind of equipment to the operation's list."""
     name, unit = (name or "").strip(), (unit or "").strip()
     fields = {}
@@ -85,7 +85,7 @@ def add_item_type(operation: Operation, name: str, *, unit: str = "個", low_sto
     if fields:
         raise Invalid(_("Some answers need fixing."), fields=fields)
     item_type = ItemType(operation_id=operation.id, name=name, unit=unit, low_stock=low_stock,
-                         created_dt=now())
+                         per_person=per_person, created_dt=now())
     try:
         with db.session.begin_nested():
             db.session.add(item_type)

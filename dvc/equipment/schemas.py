@@ -13,6 +13,7 @@ class ItemTypeIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     unit = fields.String(load_default="個", validate=validate.Length(min=1, max=20))
     low_stock = fields.Integer(load_default=0, validate=validate.Range(0, MAX_QUANTITY))
+    per_person = fields.Boolean(load_default=False)
 
 
 class ItemTypeOut(Schema):
@@ -21,6 +22,7 @@ class ItemTypeOut(Schema):
     name = fields.String()
     unit = fields.String()
     low_stock = fields.Integer(metadata={"description": "A shelf this low or lower is low"})
+    per_person = fields.Boolean(metadata={"description": "One per volunteer (gloves, shovels)"})
 
 
 class ReceiveIn(Schema):

@@ -108,7 +108,8 @@ def add_item(op_id):
 
     def add(form):
         ops.add_item_type(operation, form.name.data, unit=form.unit.data,
-                          low_stock=form.low_stock.data, actor=actor_name())
+                          low_stock=form.low_stock.data, per_person=form.per_person.data,
+                          actor=actor_name())
     return _submit(operation, "item", ItemTypeForm(), add, _("Item added."), "stock", "name")
 
 

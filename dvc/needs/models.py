@@ -49,6 +49,10 @@ class Need(db.Model):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     district: Mapped[str | None] = mapped_column(String(60))
+    # True when the operation has districts and the point lies outside all of them: a person
+    # must check the point (or the district boundaries).
+    place_check: Mapped[bool] = mapped_column(default=False)
+    shelter_id: Mapped[int | None] = mapped_column(ForeignKey("shelter.id"))
     category: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text, default="")
     damage: Mapped[str] = mapped_column(String(12), default="unknown")
@@ -72,6 +76,7 @@ class Need(db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("need.id"))
 
     site = relationship("Site")
+    shelter = relationship("Shelter")
     surveys: Mapped[list["Survey"]] = relationship(back_populates="need", order_by="Survey.id")
     photos: Mapped[list["NeedPhoto"]] = relationship(back_populates="need", order_by="NeedPhoto.id")
 

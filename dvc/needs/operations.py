@@ -18,6 +18,7 @@ from dvc.core.context import now
 from dvc.core.errors import Conflict, Invalid, NotFound
 from dvc.core.events import log_event
 from dvc.core.geo import distance_m, in_japan
+from dvc.districts.operations import district_rows, place_needs
 from dvc.extensions import db
 from dvc.needs.models import MANUAL, OPEN, PRIORITIES, TRANSITIONS, Need, NeedPhoto, Survey
 from dvc.operations.models import Operation
@@ -115,15 +116,6 @@ def _similar_names(a: str, b: str) -> bool:
     return bool(kana_a and kana_b) and difflib.SequenceMatcher(None, kana_a, kana_b).ratio() >= 0.85
 
 
-def _serving_site(operation: Operation, lat: float | None, lon: float | None):
-    """The nearest open site with a point serves a need (districts refine this later)."""
-    sites = [s for s in operation.sites if s.status == "open"]
-    located = [s for s in sites if s.lat is not None]
-    if lat is None or not located:
-        return operation.main_site
-    return min(located, key=lambda s: distance_m(lat, lon, s.lat, s.lon))
-
-
 def create_need(operation: Operation, data: NeedInput, *, actor: str) -> Need:
     """Record a new need; its status starts at received."""
     if operation.status != "open":
@@ -135,15 +127,28 @@ def create_need(operation: Operation, data: NeedInput, *, actor: str) -> Need:
                                                                          data.requester_kana),
                 phone_key=phone_key(data.phone or "") or None,
                 phone2_key=phone_key(data.phone2 or "") or None,
-                site=_serving_site(operation, data.lat, data.lon), status="received",
-                received_dt=moment, status_dt=moment)
+                status="received", received_dt=moment, status_dt=moment)
     need.skills = sorted(set(data.skills))
+    place_needs(operation, [need])
     db.session.add(need)
     db.session.flush()
     log_event("need.received", actor=actor, operation_id=operation.id, subject=need,
               payload={"category": need.category, "priority": need.priority,
                        "source": need.source, "district": need.district})
     return need
+
+
+def move_need(need: Need, lat: float, lon: float, *, actor: str) -> None:
+    """Put the need's point somewhere else; its district and serving site follow."""
+    if not in_japan(lat, lon):
+        raise Invalid(_("Some answers need fixing."),
+                      fields={"lat": _("This point is outside Japan: check the coordinates.")})
+    before = (need.lat, need.lon, need.district, need.site_id)
+    need.lat, need.lon = lat, lon
+    place_needs(db.session.get(Operation, need.operation_id), [need])
+    log_event("need.moved", actor=actor, operation_id=need.operation_id, subject=need,
+              payload={"from": list(before[:2]), "to": [lat, lon], "district": need.district,
+                       "site_id": need.site_id, "place_check": need.place_check})
 
 
 def add_call(need: Need, note: str, *, actor: str) -> None:
@@ -312,6 +317,9 @@ def need_history(need: Need) -> list:
 
 
 def districts_in(operation: Operation) -> list[str]:
-    """Return the districts already used for this operation's needs (intake suggestions)."""
+    """Return the operation's districts, or those already typed for its needs (intake hints)."""
+    rows = district_rows(operation)
+    if rows:
+        return [r.name for r in rows]
     return sorted(d for d in db.session.scalars(select(Need.district).distinct().where(
         Need.operation_id == operation.id, Need.district.is_not(None))) if d)

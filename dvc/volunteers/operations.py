@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -251,6 +251,19 @@ def _site_for(operation: Operation, site_id: int | None) -> Site:
     return site
 
 
+def _require_room(site: Site, people: int) -> None:
+    """Refuse a check-in past the site's daily quota, and point to tomorrow."""
+    from dvc.sites.recruitment import quota_left
+    left = quota_left(site)
+    if left is not None and people > left:
+        tomorrow = today() + timedelta(days=1)
+        raise Conflict(_("%(site)s has reached today's number of volunteers. Please come "
+                         "tomorrow (%(day)s) or to another site.", site=site.name,
+                         day=f"{tomorrow.month}/{tomorrow.day}"),
+                       code="site_full", data={"site_id": site.id, "left": left,
+                                               "next_day": tomorrow.isoformat()})
+
+
 def check_in(operation: Operation, volunteer: Volunteer, *, site_id: int | None, health_ok: bool,
              insurance_enrolled_now: bool, method: str, actor: str,
              health: dict | None = None, headcount: int | None = None) -> tuple[CheckIn, bool]:
@@ -260,6 +273,7 @@ def check_in(operation: Operation, volunteer: Volunteer, *, site_id: int | None,
     if existing:
         return existing, False
     site = _site_for(operation, site_id)
+    _require_room(site, headcount or (volunteer.group.size if volunteer.group else 1))
     if not health_ok:
         raise Conflict(_("The health check was not passed: please rest today and do not work."),
                        code="health_not_ok")

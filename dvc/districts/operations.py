@@ -1,0 +1,144 @@
+"""Import districts, and place needs, sites and shelters in them (stored, not per request)."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+
+from dvc.core.context import now
+from dvc.core.events import log_event
+from dvc.districts.geometry import (ERRORS, DistrictFileError, DistrictSet, locate,
+                                    read_districts)
+from dvc.districts.models import District
+from dvc.districts.serving import ServiceSite, serving_sites
+from dvc.extensions import db
+from dvc.needs.models import Need
+from dvc.operations.models import Operation
+
+# Built district sets by operation, rebuilt when the operation's districts change.
+_CACHE: dict[tuple[int, tuple], DistrictSet] = {}
+
+
+def metric_crs() -> str:
+    return current_app.config["METRIC_CRS"]
+
+
+def district_rows(operation: Operation) -> list[District]:
+    return list(db.session.scalars(select(District).where(
+        District.operation_id == operation.id).order_by(District.name)))
+
+
+def district_set(operation: Operation) -> DistrictSet | None:
+    """The operation's districts ready for spatial joins, or None when it has none."""
+    rows = district_rows(operation)
+    if not rows:
+        return None
+    key = (operation.id, tuple((r.id, r.imported_dt.isoformat()) for r in rows))
+    if key not in _CACHE:
+        if len(_CACHE) > 16:
+            _CACHE.clear()
+        _CACHE[key] = DistrictSet.from_geojson([(r.name, r.geometry) for r in rows],
+                                               metric_crs())
+    return _CACHE[key]
+
+
+def import_districts(operation: Operation, path, name_field: str, *, source: str,
+                     actor: str) -> list[District]:
+    """Replace the operation's districts with a file's, all or nothing, and re-place everything.
+
+    Reading the file raises DistrictFileError before anything is changed.
+    """
+    try:
+        found = read_districts(path, name_field, metric_crs())
+    except DistrictFileError as error:
+        raise translated(error) from None
+    db.session.execute(delete(District).where(District.operation_id == operation.id))
+    stamp = now()
+    rows = [District(operation_id=operation.id, name=name, geometry=geometry,
+                     source=source[:200], imported_dt=stamp)
+            for name, geometry in found.to_geojson()]
+    db.session.add_all(rows)
+    db.session.flush()
+    log_event("districts.imported", actor=actor, operation_id=operation.id, subject=None,
+              payload={"source": source, "count": len(rows), "names": list(found.names),
+                       "repaired": list(found.repaired)})
+    relocate_all(operation)
+    return rows
+
+
+def store_districts(operation: Operation, items: list[tuple[str, dict]], *, source: str,
+                    actor: str) -> None:
+    """Store ready-made districts (the demo's fictional city) and re-place everything."""
+    stamp = now()
+    db.session.add_all(District(operation_id=operation.id, name=name, geometry=geometry,
+                                source=source, imported_dt=stamp) for name, geometry in items)
+    db.session.flush()
+    log_event("districts.imported", actor=actor, operation_id=operation.id, subject=None,
+              payload={"source": source, "count": len(items), "names": [n for n, _ in items]})
+    relocate_all(operation)
+
+
+def service_sites(operation: Operation) -> list[ServiceSite]:
+    return [ServiceSite(s.id, s.lat, s.lon, s.status, frozenset(s.service_districts or ()))
+            for s in operation.sites]
+
+
+def place_needs(operation: Operation, needs: list[Need]) -> None:
+    """Put needs in their districts and at their serving sites (one spatial join for all)."""
+    if not needs:
+        return
+    districts = district_set(operation)
+    points = [(n.lat, n.lon) for n in needs]
+    if districts is not None:
+        for need, name in zip(needs, locate(points, districts)):
+            located = need.lat is not None
+            need.place_check = located and name is None
+            if located and name is not None:
+                need.district = name
+    served = serving_sites(points, service_sites(operation), [n.district for n in needs],
+                           crs=metric_crs())
+    main = operation.main_site
+    for need, site_id in zip(needs, served):
+        need.site_id = site_id if site_id is not None else (main.id if main else None)
+
+
+def place_points(operation: Operation, things: list) -> None:
+    """Store the district of sites or shelters (anything with lat, lon and district)."""
+    districts = district_set(operation)
+    if districts is None or not things:
+        return
+    for thing, name in zip(things, locate([(t.lat, t.lon) for t in things], districts)):
+        thing.district = name
+
+
+def open_needs(operation: Operation) -> list[Need]:
+    from dvc.needs.models import OPEN
+    return list(db.session.scalars(select(Need).where(
+        Need.operation_id == operation.id, Need.status.in_(OPEN))))
+
+
+def relocate_all(operation: Operation) -> None:
+    """After districts or service areas change: place sites, shelters and open needs again.
+
+    Closed needs keep the district and site they were done under (the records stay true).
+    """
+    from dvc.shelters.models import Shelter
+    place_points(operation, list(operation.sites))
+    place_points(operation, list(db.session.scalars(
+        select(Shelter).where(Shelter.operation_id == operation.id))))
+    place_needs(operation, open_needs(operation))
+
+
+def needs_to_check(operation: Operation) -> list[Need]:
+    """Open needs whose point lies outside every district: a person must look at them."""
+    return list(db.session.scalars(select(Need).where(
+        Need.operation_id == operation.id, Need.place_check).order_by(Need.id)))
+
+
+def translated(error: DistrictFileError) -> DistrictFileError:
+    """The same error in the reader's language (the pure reader speaks English)."""
+    params = {k: v for k, v in error.data.items() if k != "reason"}
+    if error.reason not in ERRORS:
+        return error
+    return DistrictFileError(_(ERRORS[error.reason], **params), error.field,
+                             reason=error.reason, data=params)
