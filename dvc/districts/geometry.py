@@ -63,7 +63,7 @@ ERRORS = {
     "no_crs": N_("The file does not say which coordinate reference system (CRS) it uses%(hint)s: "
                  "export it again with its CRS (for example EPSG:4326 or EPSG:6677)."),
     "empty": N_("The file has no features: there are no districts in it."),
-    "name_field": N_("There is no field %(field)s in the file. Its fields are: %(fields)s."),
+    "name_field": N_("There is no field %(field)s in the file. Its fields are: %(columns)s."),
     "null_geometry": N_("Feature %(features)s has no geometry: draw it or delete it."),
     "not_polygon": N_("Feature %(features)s is not a polygon (%(types)s): districts must be areas "
                       "(Polygon or MultiPolygon)."),
@@ -248,7 +248,7 @@ def _read_frame(source: Path, name_field: str, layer: str | None,
         raise _fail("empty")
     if name_field not in list(info["fields"]):
         raise _fail("name_field", "name_field", field=name_field,
-                    fields=", ".join(info["fields"]) or "(none)")
+                    columns=", ".join(info["fields"]) or "(none)")
     frame, notes = _read(source, info["layer_name"], encoding)
     guess = None if encoding else _misread_encoding(info, frame[name_field])
     if guess:

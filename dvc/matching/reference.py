@@ -15,12 +15,20 @@ Formulation (per site: sites share no volunteer and no need, so each is its own 
   e[j] <= sum_{u experienced} x[u,j],  e[j] <= y[j]
   max  sum_j served_value(j) y[j] + EXPERIENCE_BONUS e[j] + PERSON_PLACED sum_u h_u x[u,j]
 
-With `aggregate=True` (the default) units that the model cannot tell apart (same site,
-headcount, skills, vehicle and "experienced") are one class c of n_c units and x[c,j] is an
-integer 0..n_c with sum_j x[c,j] <= n_c. This is the same problem (any integer solution splits
-into unit assignments and back, at the same score) without the symmetry that makes branch and
-bound slow on 3,000 mostly identical volunteers. `aggregate=False` is the one-binary-per-unit
-model, kept to cross-check the two in the tests.
+Three formulations of that one problem, chosen by `formulation`:
+  "units"    exactly the above: one binary per unit and need (kept to cross-check the others);
+  "classes"  units the model cannot tell apart (same headcount, skills, vehicle, "experienced")
+             are one class c of n_c units; x[c,j] is an integer 0..n_c, sum_j x[c,j] <= n_c;
+  "pooled"   (the default) as "classes", but x[c,j] only where c brings a skill or the vehicle
+             j requires; every other unit j takes is a plain pair of hands counted by
+             g[t,j], t = (headcount, experienced), and per type t the plain hands plus the
+             type's coverers are at most its units. e[j] counts experienced coverers and
+             experienced plain hands.
+All three have the same integer optimum: any solution of one splits into unit assignments of
+the same score and back (a unit used as plain hands where it could cover only lowers the
+solver's count of what is covered, never the model's score). Aggregating removes the symmetry
+of 3,000 mostly identical volunteers that makes branch and bound slow, and pooling removes
+most of the variables (95,000 to about 20,000 on 3,000 x 800).
 
 The coefficients come from the model's own helpers (served_value, EXPERIENCE_BONUS,
 PERSON_PLACED); every team of the answer is checked against model.team_score, and the plan's
@@ -45,6 +53,7 @@ REASON = "exact MILP optimum"
 REASON_LIMIT = "best MILP plan found in the time limit"
 _STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded", 4: "error"}
 _TOL = 1e-6
+FORMULATIONS = ("pooled", "classes", "units")
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,7 @@ def _linear_score(need: Need, members: list[Volunteer]) -> float:
 
 
 def _classes(site_units: list[tuple[Volunteer, ...]], aggregate: bool) -> list[_Class]:
+    """Bundle a site's units into classes: identical units together, or one class each."""
     out: dict = {}
     for unit in sorted(site_units, key=lambda u: min(v.id for v in u)):
         attrs = frozenset().union(*(v.skills for v in unit))
@@ -92,9 +102,18 @@ def _classes(site_units: list[tuple[Volunteer, ...]], aggregate: bool) -> list[_
     return list(out.values())
 
 
+def _req(need: Need) -> frozenset[str]:
+    return need.skills | ({_VEHICLE} if need.vehicle else frozenset())
+
+
 def _solve_site(needs: list[Need], classes: list[_Class], time_limit: float,
-                mip_rel_gap: float) -> dict:
-    """Solve one site's MILP; return its teams as (need, members) and the solver's figures."""
+                mip_rel_gap: float, pooled: bool) -> dict:
+    """Solve one site's MILP; return its teams as (need, members) and the solver's figures.
+
+    Not pooled: x[c,j] for every class and need it fits. Pooled: x[c,j] only where class c
+    brings something need j requires ("coverers"), and g[t,j] counts the other units of type
+    t = (headcount, experienced) that j takes as plain hands, drawn from a pool per type.
+    """
     if not needs or not classes:
         return {"teams": [], "value": 0.0, "bound": 0.0, "status": "optimal", "vars": 0}
     head = np.array([c.headcount for c in classes])
@@ -103,14 +122,28 @@ def _solve_site(needs: list[Need], classes: list[_Class], time_limit: float,
     pmin = np.array([max(n.people_min, 1) for n in needs])
     pmax = np.array([n.people_max for n in needs])
     value = np.array([served_value(n) for n in needs])
+    reqs = [_req(n) for n in needs]
     n_c, n_j = len(classes), len(needs)
 
-    ci, nj = np.nonzero(head[:, None] <= pmax[None, :])     # the x variables
-    n_x = len(ci)
-    yv = n_x + np.arange(n_j)
-    ev = n_x + n_j + np.arange(n_j)
-    n_var = n_x + 2 * n_j
-    kx = np.arange(n_x)
+    fits = head[:, None] <= pmax[None, :]
+    if pooled:
+        types = sorted({(c.headcount, c.experienced) for c in classes})
+        type_of = np.array([types.index((c.headcount, c.experienced)) for c in classes])
+        t_head = np.array([t[0] for t in types])
+        t_exp = np.array([t[1] for t in types])
+        t_count = np.bincount(type_of, weights=count, minlength=len(types)).astype(int)
+        covers = np.array([[bool(c.attrs & r) for r in reqs] for c in classes])
+        ci, nj = np.nonzero(fits & covers)
+        gt, gj = np.nonzero(t_head[:, None] <= pmax[None, :])
+    else:
+        ci, nj = np.nonzero(fits)
+        gt = gj = np.zeros(0, dtype=int)
+        types, type_of, t_head, t_exp, t_count = [], None, np.zeros(0, int), [], []
+    n_x, n_g = len(ci), len(gt)
+    kx, kg = np.arange(n_x), n_x + np.arange(n_g)
+    yv = n_x + n_g + np.arange(n_j)
+    ev = n_x + n_g + n_j + np.arange(n_j)
+    n_var = n_x + n_g + 2 * n_j
 
     rows, cols, data, lo, hi = [], [], [], [], []
     n_row = 0
@@ -125,18 +158,23 @@ def _solve_site(needs: list[Need], classes: list[_Class], time_limit: float,
     lo.append(np.full(n_c, -np.inf))
     hi.append(count.astype(float))
     n_row += n_c
+    if pooled:      # a type's plain hands and its coverers together at most its units
+        add(n_row + type_of[ci], kx, 1.0)
+        add(n_row + gt, kg, 1.0)
+        lo.append(np.full(len(types), -np.inf))
+        hi.append(t_count.astype(float))
+        n_row += len(types)
     # headcount between people_min and people_max when served, zero when not
     for bound_col, lo_row, hi_row in ((pmax, -np.inf, 0.0), (pmin, 0.0, np.inf)):
         add(n_row + nj, kx, head[ci])
+        add(n_row + gj, kg, t_head[gt])
         add(n_row + np.arange(n_j), yv, -bound_col)
         lo.append(np.full(n_j, lo_row))
         hi.append(np.full(n_j, hi_row))
         n_row += n_j
     # every required skill, and the vehicle, covered by some member when served
-    wanted = sorted({a for n in needs for a in n.skills | ({_VEHICLE} if n.vehicle else set())})
-    for attr in wanted:
-        need_rows = np.array([attr in n.skills or (attr == _VEHICLE and n.vehicle)
-                              for n in needs])
+    for attr in sorted(set().union(*reqs)):
+        need_rows = np.array([attr in r for r in reqs])
         row_of = np.full(n_j, -1)
         row_of[need_rows] = n_row + np.arange(need_rows.sum())
         has = np.array([attr in c.attrs for c in classes])
@@ -147,9 +185,12 @@ def _solve_site(needs: list[Need], classes: list[_Class], time_limit: float,
         lo.append(np.zeros(len(js)))
         hi.append(np.full(len(js), np.inf))
         n_row += len(js)
-    # e[j] <= sum of experienced x[., j], e[j] <= y[j]
+    # e[j] <= the experienced units in j's team, e[j] <= y[j]
     k = kx[expd[ci]]
     add(n_row + nj[k], k, -1.0)
+    if pooled:
+        k = np.nonzero(t_exp[gt])[0]
+        add(n_row + gj[k], kg[k], -1.0)
     add(n_row + np.arange(n_j), ev, 1.0)
     add(n_row + n_j + np.arange(n_j), ev, 1.0)
     add(n_row + n_j + np.arange(n_j), yv, -1.0)
@@ -159,19 +200,25 @@ def _solve_site(needs: list[Need], classes: list[_Class], time_limit: float,
 
     a = coo_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
                    shape=(n_row, n_var)).tocsr()
-    gain = np.concatenate([PERSON_PLACED * head[ci], value, np.full(n_j, EXPERIENCE_BONUS)])
-    upper = np.concatenate([np.minimum(count[ci], pmax[nj] // head[ci]), np.ones(2 * n_j)])
+    gain = np.concatenate([PERSON_PLACED * head[ci], PERSON_PLACED * t_head[gt], value,
+                           np.full(n_j, EXPERIENCE_BONUS)])
+    upper = np.concatenate([np.minimum(count[ci], pmax[nj] // head[ci]),
+                            np.minimum(t_count[gt], pmax[gj] // t_head[gt]) if n_g else [],
+                            np.ones(2 * n_j)])
     res = milp(-gain, integrality=np.ones(n_var), bounds=Bounds(np.zeros(n_var), upper),
                constraints=LinearConstraint(a, np.concatenate(lo), np.concatenate(hi)),
                options={"time_limit": max(time_limit, 0.05), "mip_rel_gap": mip_rel_gap,
                         "disp": False})
     status = _STATUS.get(res.status, "error")
     bound = -res.mip_dual_bound if res.mip_dual_bound is not None else np.inf
+    # Stopped before the root LP, HiGHS has no bound: every need fully staffed is one.
+    bound = min(bound, float(np.sum(value + EXPERIENCE_BONUS + PERSON_PLACED * pmax)))
     if res.x is None:
         return {"teams": [], "value": 0.0, "bound": float(bound), "status": status,
                 "vars": n_var}
     x = np.rint(res.x).astype(int)
-    # Split each class's count into its units, lowest ids first, needs in order.
+    # Split each class's count into its units, lowest ids first, needs in order; then hand
+    # out each type's plain hands from what its classes have left, fewest skills first.
     used = np.zeros(n_c, dtype=int)
     members: dict[int, list[Volunteer]] = {}
     for k in np.nonzero(x[:n_x] > 0)[0]:
@@ -179,7 +226,17 @@ def _solve_site(needs: list[Need], classes: list[_Class], time_limit: float,
         for unit in classes[c].units[used[c]:used[c] + x[k]]:
             members.setdefault(int(nj[k]), []).extend(unit)
         used[c] += x[k]
-    served = [j for j in range(n_j) if x[n_x + j] == 1]
+    left = {t: [u for c in sorted(np.nonzero(type_of == t)[0],
+                                  key=lambda c: (len(classes[c].attrs), c))
+                for u in classes[c].units[used[c]:]] for t in range(len(types))}
+    for k in np.nonzero(x[n_x:n_x + n_g] > 0)[0]:
+        t = gt[k]
+        take, left[t] = left[t][:x[n_x + k]], left[t][x[n_x + k]:]
+        if len(take) < x[n_x + k]:
+            raise RuntimeError("MILP answer uses more units of a kind than there are")
+        for unit in take:
+            members.setdefault(int(gj[k]), []).extend(unit)
+    served = [j for j in range(n_j) if x[n_x + n_g + j] == 1]
     if sorted(members) != served:
         raise RuntimeError("MILP answer has members on an unserved need or an empty team")
     return {"teams": [(needs[j], members[j]) for j in served], "value": float(-res.fun),
@@ -187,12 +244,16 @@ def _solve_site(needs: list[Need], classes: list[_Class], time_limit: float,
 
 
 def solve_exact(instance: Instance, time_limit: float = 60.0, mip_rel_gap: float = 1e-6,
-                aggregate: bool = True) -> ExactResult:
+                formulation: str = "pooled") -> ExactResult:
     """Return the best plan (or, on a time limit, the best found and the solver's bound).
 
     `time_limit` (seconds) is shared by the sites, in proportion to their size; `mip_rel_gap`
-    is HiGHS's relative gap at which a site counts as solved.
+    is HiGHS's relative gap at which a site counts as solved. `formulation` is "pooled",
+    "classes" or "units" (see the module's docstring): the same optimum, solved faster or
+    slower.
     """
+    if formulation not in FORMULATIONS:
+        raise ValueError(f"formulation must be one of {FORMULATIONS}")
     start = time.perf_counter()
     needs_by_site: dict[int, list[Need]] = {}
     for n in sorted(instance.needs, key=lambda n: n.id):
@@ -204,7 +265,7 @@ def solve_exact(instance: Instance, time_limit: float = 60.0, mip_rel_gap: float
             units_by_site.setdefault(sites.pop(), []).append(unit)
     work = []
     for site, needs in needs_by_site.items():
-        classes = _classes(units_by_site.get(site, []), aggregate)
+        classes = _classes(units_by_site.get(site, []), formulation != "units")
         work.append((site, needs, classes,
                      sum(1 for c in classes for n in needs if c.headcount <= n.people_max)))
     total_size = sum(w[3] for w in work) or 1
@@ -217,10 +278,10 @@ def solve_exact(instance: Instance, time_limit: float = 60.0, mip_rel_gap: float
         remaining = time_limit - (time.perf_counter() - start)
         share = remaining * size / left_size if left_size else remaining
         left_size -= size
-        got = _solve_site(needs, classes, share, mip_rel_gap)
+        got = _solve_site(needs, classes, share, mip_rel_gap, formulation == "pooled")
         statuses.append(got["status"])
         per_site[site] = {k: got[k] for k in ("status", "value", "bound", "vars")}
-        milp_value += got["value"]
+        milp_value += got["value"] + 0.0     # not -0.0
         bound += got["bound"]
         reason = REASON if got["status"] == "optimal" else REASON_LIMIT
         for need, members in got["teams"]:
@@ -254,7 +315,7 @@ def solve_exact(instance: Instance, time_limit: float = 60.0, mip_rel_gap: float
                                               and abs(value - milp_value) > 1e-6 * scale):
         raise RuntimeError(f"model.objective {value} disagrees with the MILP's {milp_value}")
     bound = max(bound, value)
-    gap = (bound - value) / bound if 0 < bound < np.inf else 0.0 if bound <= 0 else 1.0
+    gap = (bound - value) / bound if bound > 0 else 0.0
     return ExactResult(plan=plan, objective=value, bound=bound, gap=max(gap, 0.0),
                        status=status, seconds=time.perf_counter() - start,
                        meta={"milp_value": milp_value, "sites": per_site})

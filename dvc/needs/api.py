@@ -10,7 +10,7 @@ from dvc.core.context import today
 from dvc.core.errors import Invalid
 from dvc.needs import operations as ops
 from dvc.needs.schemas import (CallIn, DuplicateOut, DuplicateQuery, MergeIn, NeedFilter, NeedIn,
-                               NeedOut, PhotoOut, StatusIn, SurveyIn, SurveyOut)
+                               NeedOut, PhotoOut, PointIn, StatusIn, SurveyIn, SurveyOut)
 from dvc.operations.operations import get_operation
 
 bp = Blueprint("needs_api", __name__, url_prefix="/api/v1",
@@ -83,6 +83,17 @@ def patch_need(data, need_id):
     need = ops.get_need(need_id)
     ops.change_status(need, data["status"], actor=actor_name(), reason=data["reason"],
                       referred_to=data["referred_to"])
+    return need
+
+
+@bp.route("/needs/<int:need_id>/point", methods=["PUT"])
+@bp.arguments(PointIn)
+@bp.response(200, NeedOut)
+@allow(*NEEDS)
+def put_point(data, need_id):
+    """Move a need's point; its district and serving site follow."""
+    need = ops.get_need(need_id)
+    ops.move_need(need, data["lat"], data["lon"], actor=actor_name())
     return need
 
 

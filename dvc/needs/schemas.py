@@ -49,6 +49,8 @@ class NeedOut(Schema):
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
     district = fields.String(allow_none=True)
+    place_check = fields.Boolean()
+    shelter_id = fields.Integer(allow_none=True)
     category = fields.String()
     description = fields.String()
     damage = fields.String()
@@ -81,6 +83,11 @@ class StatusIn(Schema):
     status = fields.String(required=True, validate=validate.OneOf(m.STATUSES))
     reason = fields.String(load_default=None, validate=validate.Length(max=500))
     referred_to = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class PointIn(Schema):
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
 
 
 class DuplicateQuery(Schema):

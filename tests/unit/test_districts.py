@@ -318,10 +318,10 @@ def test_import_errors(tmp_path, case, build, name_field, reason, field, words):
 
 
 def test_district_file_error_is_a_validation_error():
-    error = geometry._fail("name_field", "name_field", field="name", fields="code")
+    error = geometry._fail("name_field", "name_field", field="name", columns="code")
     assert isinstance(error, Invalid) and error.status == 422
     assert error.fields == {"name_field": error.message}
-    assert error.data == {"reason": "name_field", "field": "name", "fields": "code"}
+    assert error.data == {"reason": "name_field", "field": "name", "columns": "code"}
 
 
 # --- storage ---------------------------------------------------------------------------------
