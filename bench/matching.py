@@ -57,7 +57,7 @@ def timed(strategy: str, instance: Instance, repeat: int) -> tuple[Plan, float]:
 
 
 def ratio(a: float, b: float) -> str:
-    return f"{a / b:.4f}" if b > 0 else "-"
+    return f"{a / b:.5f}" if b > 0 else "-"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""flask --app dvc ...: init-db, demo-data, user create, user token."""
+"""flask --app dvc ...: init-db, demo-data, user create, user token, districts import."""
 from __future__ import annotations
 
 import click
@@ -12,6 +12,7 @@ from dvc.core.errors import DomainError
 from dvc.extensions import db
 
 user_cli = AppGroup("user", help="Staff accounts.")
+districts_cli = AppGroup("districts", help="District polygons (地区).")
 
 
 def _commit_or_fail(fn):
@@ -68,6 +69,44 @@ def user_token(name):
     click.echo(token)
 
 
+@districts_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name-field", required=True, help="The field that holds each district's name.")
+@click.option("--operation", "operation_id", type=int,
+              help="The operation's id (default: the only open operation).")
+@click.option("--layer", default=None, help="The layer to read, for a file with several.")
+def districts_import(file, name_field, operation_id, layer):
+    """Replace an operation's districts with a GeoJSON, GeoPackage or zipped Shapefile."""
+    from pathlib import Path
+
+    from dvc.districts.operations import import_districts, last_import
+    operation = _operation_for(operation_id)
+    rows = _commit_or_fail(lambda: import_districts(
+        operation, file, name_field, source=Path(file).name, actor="cli", layer=layer))
+    click.echo(f"imported {len(rows)} districts into operation {operation.id} "
+               f"({operation.name}): {', '.join(r.name for r in rows)}")
+    repaired = (last_import(operation) or {}).get("repaired")
+    if repaired:
+        click.echo(f"repaired broken outlines: {', '.join(repaired)}")
+
+
+def _operation_for(operation_id: int | None):
+    """Return the operation asked for, or the only open one; refuse to guess among several."""
+    from dvc.operations.models import Operation
+    if operation_id is not None:
+        operation = db.session.get(Operation, operation_id)
+        if operation is None:
+            raise click.ClickException(f"no operation {operation_id}")
+        return operation
+    open_ = db.session.scalars(select(Operation).where(Operation.status == "open")
+                              .order_by(Operation.id)).all()
+    if len(open_) != 1:
+        listed = ", ".join(f"{o.id} ({o.name})" for o in open_) or "none"
+        raise click.ClickException(f"{len(open_)} operations are open ({listed}): "
+                                   "choose one with --operation ID")
+    return open_[0]
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="0.0.0.0", show_default=True,
@@ -102,5 +141,5 @@ def _lan_addresses() -> list[str]:
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, demo_data, user_cli, serve):
+    for command in (init_db, demo_data, user_cli, districts_cli, serve):
         app.cli.add_command(command)

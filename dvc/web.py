@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 
 from babel import support
-from flask import Flask, current_app, g, jsonify, render_template, request, session
+from flask import (Flask, current_app, g, has_request_context, jsonify, render_template,
+                   request, session)
 from flask_babel import Domain
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -99,6 +100,8 @@ def current_language() -> str:
 
 
 def _select_locale() -> str:
+    if not has_request_context():  # the CLI, the drill engine: the configured language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     return "en" if current_language() == "en" else "ja"
 
 
@@ -228,8 +231,11 @@ def _register_blueprints(app: Flask) -> None:
     from dvc.maps.views import bp as maps_bp
     from dvc.matching.api import bp as matching_api
     from dvc.districts.api import bp as districts_api
+    from dvc.districts.views import bp as districts_bp
     from dvc.shelters.api import bp as shelters_api
+    from dvc.shelters.views import bp as shelters_bp
     from dvc.sites.api import bp as sites_api
+    from dvc.sites.views import bp as sites_bp
     from dvc.needs.api import bp as needs_api
     from dvc.needs.views import bp as needs_bp
     from dvc.operations.api import bp as operations_api
@@ -241,7 +247,7 @@ def _register_blueprints(app: Flask) -> None:
     from dvc.volunteers.views import bp as volunteers_bp
 
     for bp in (auth_bp, operations_bp, volunteers_bp, reception_bp, equipment_bp, maps_bp,
-               needs_bp, teams_bp):
+               needs_bp, teams_bp, sites_bp, districts_bp, shelters_bp):
         app.register_blueprint(bp)
     for bp in (operations_api, volunteers_api, needs_api, teams_api, equipment_api, maps_api,
                matching_api, sites_api, shelters_api, districts_api):

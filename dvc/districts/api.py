@@ -66,15 +66,16 @@ def import_districts(op_id):
     if not name_field:
         raise Invalid(_("Name the field that holds each district's name."),
                       fields={"name_field": "required"})
-    rows = import_upload(operation, upload, name_field)
+    rows = import_upload(operation, upload, name_field,
+                         layer=(request.form.get("layer") or "").strip() or None)
     return {"imported": len(rows), "names": [r.name for r in rows]}, 201
 
 
-def import_upload(operation, upload, name_field: str):
+def import_upload(operation, upload, name_field: str, *, layer: str | None = None):
     """Save the upload to a temporary file (the readers need a path) and import it."""
     suffix = Path(upload.filename).suffix.lower()[:10]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"districts{suffix}"
         upload.save(path)
         return ops.import_districts(operation, path, name_field, source=upload.filename,
-                                    actor=actor_name())
+                                    actor=actor_name(), layer=layer)

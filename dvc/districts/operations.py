@@ -33,7 +33,9 @@ def district_set(operation: Operation) -> DistrictSet | None:
     rows = district_rows(operation)
     if not rows:
         return None
-    key = (operation.id, tuple((r.id, r.imported_dt.isoformat()) for r in rows))
+    # Ids are reused after a re-import (SQLite) and a drill's clock can stand still: the names
+    # are in the key too, and every import forgets the operation's sets (_forget).
+    key = (operation.id, tuple((r.id, r.name, r.imported_dt.isoformat()) for r in rows))
     if key not in _CACHE:
         if len(_CACHE) > 16:
             _CACHE.clear()
@@ -42,17 +44,26 @@ def district_set(operation: Operation) -> DistrictSet | None:
     return _CACHE[key]
 
 
+def _forget(operation: Operation) -> None:
+    """Drop the cached district sets of an operation whose districts are being replaced."""
+    for key in list(_CACHE):  # a copy in one step: other threads may add sets meanwhile
+        if key[0] == operation.id:
+            _CACHE.pop(key, None)
+
+
 def import_districts(operation: Operation, path, name_field: str, *, source: str,
-                     actor: str) -> list[District]:
+                     actor: str, layer: str | None = None) -> list[District]:
     """Replace the operation's districts with a file's, all or nothing, and re-place everything.
 
-    Reading the file raises DistrictFileError before anything is changed.
+    Reading the file raises DistrictFileError before anything is changed. `layer` chooses one
+    layer of a file that has several (a GeoPackage often does).
     """
     try:
-        found = read_districts(path, name_field, metric_crs())
+        found = read_districts(path, name_field, metric_crs(), layer=layer or None)
     except DistrictFileError as error:
         raise translated(error) from None
     db.session.execute(delete(District).where(District.operation_id == operation.id))
+    _forget(operation)
     stamp = now()
     rows = [District(operation_id=operation.id, name=name, geometry=geometry,
                      source=source[:200], imported_dt=stamp)
@@ -66,9 +77,22 @@ def import_districts(operation: Operation, path, name_field: str, *, source: str
     return rows
 
 
+def last_import(operation: Operation) -> dict | None:
+    """What the current districts came from: source, count, repaired outlines, when and who."""
+    from dvc.core.events import Event
+    event = db.session.scalar(select(Event).where(
+        Event.operation_id == operation.id, Event.kind == "districts.imported")
+        .order_by(Event.id.desc()).limit(1))
+    if event is None:
+        return None
+    return {**event.payload, "repaired": event.payload.get("repaired") or [],
+            "at": event.scenario_dt, "actor": event.actor}
+
+
 def store_districts(operation: Operation, items: list[tuple[str, dict]], *, source: str,
                     actor: str) -> None:
     """Store ready-made districts (the demo's fictional city) and re-place everything."""
+    _forget(operation)
     stamp = now()
     db.session.add_all(District(operation_id=operation.id, name=name, geometry=geometry,
                                 source=source, imported_dt=stamp) for name, geometry in items)
@@ -130,9 +154,14 @@ def relocate_all(operation: Operation) -> None:
 
 
 def needs_to_check(operation: Operation) -> list[Need]:
-    """Open needs whose point lies outside every district: a person must look at them."""
+    """Open needs whose point lies outside every district: a person must look at them.
+
+    A closed need keeps the flag it was closed with (closed needs are not placed again), so
+    the status is what leaves it out."""
+    from dvc.needs.models import OPEN
     return list(db.session.scalars(select(Need).where(
-        Need.operation_id == operation.id, Need.place_check).order_by(Need.id)))
+        Need.operation_id == operation.id, Need.place_check, Need.status.in_(OPEN))
+        .order_by(Need.id)))
 
 
 def translated(error: DistrictFileError) -> DistrictFileError:

@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 from flask import (Blueprint, Response, abort, current_app, render_template, request, url_for)
+from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from dvc.auth.access import allow, public
-from dvc.maps import style
+from dvc.auth.access import PUBLIC, allow, public, roles_of
+from dvc.maps import layers, style
 from dvc.maps import vendor as vendored
 from dvc.maps.basemap import Basemap, choose_basemap
 from dvc.maps.foliummap import MapParts, build_map, render_parts
+from dvc.maps.overview import build_overview
 from dvc.needs import labels as need_labels
 from dvc.needs.models import CATEGORIES, PRIORITIES, STATUSES
 from dvc.operations.operations import get_operation
+from dvc.shelters import labels as shelter_labels
+from dvc.sites import labels as site_labels
 from dvc.volunteers import labels
 
 bp = Blueprint("maps", __name__)
@@ -25,6 +30,10 @@ ARCHIVE_ENDPOINT = "maps.tile"
 ARCHIVE_PATH = "/maps/tiles/{z}/{x}/{y}.png"
 # Low stock (在庫僅少) comes from the equipment domain when that API exists.
 LOW_STOCK_PATH = "/api/v1/operations/{op}/equipment/low"
+# The layers' data (GeoJSON), each from its own domain's API.
+LAYER_PATHS = {"districts": "/api/v1/operations/{op}/districts",
+               "sites": "/api/v1/operations/{op}/sites",
+               "shelters": "/api/v1/operations/{op}/shelters"}
 YEAR = 365 * 24 * 3600
 
 
@@ -59,12 +68,34 @@ def map_parts(operation) -> MapParts:
                                   basemap=_basemap(), asset_url=asset_url))
 
 
-def _route_exists(path: str) -> bool:
+def _endpoint(path: str) -> str | None:
     try:
-        current_app.url_map.bind("").match(path, method="GET")
+        return current_app.url_map.bind("").match(path, method="GET")[0]
     except HTTPException:
-        return False
-    return True
+        return None
+
+
+def _route_exists(path: str) -> bool:
+    return _endpoint(path) is not None
+
+
+def layer_sources(operation) -> dict[str, dict]:
+    """Where each layer's data is, and whether this user may read it: layers.js asks only
+    what it may, so a refused layer is said on the page, not logged as a failed request."""
+    sources = {}
+    for name, template in LAYER_PATHS.items():
+        path = template.format(op=operation.id)
+        endpoint = _endpoint(path)
+        roles = roles_of(endpoint) if endpoint else None
+        if endpoint is None:
+            state = "missing"
+        elif roles is PUBLIC or (roles is not None and current_user.has_role(*roles)):
+            state = "ok"
+        else:
+            state = "denied"
+        sources[name] = {"url": request.script_root + path if state == "ok" else "",
+                         "state": state}
+    return sources
 
 
 @bp.route("/o/<int:op_id>/map")
@@ -79,6 +110,8 @@ def coordinator(op_id):
         low_stock_url=(request.script_root + low_stock) if _route_exists(low_stock) else "",
         refresh_seconds=max(1, int(current_app.config.get("MAP_REFRESH_SECONDS") or 15)),
         statuses=STATUSES, categories=CATEGORIES, priorities=PRIORITIES,
+        layer_config={"sources": layer_sources(operation), "style": layers.page_style(),
+                      "text": layers.page_text()},
         colours=style.STATUS_COLOURS, priority_styles=style.PRIORITY_STYLES,
         hidden_statuses=style.HIDDEN_BY_DEFAULT, waiting=style.WAITING,
         status_labels={k: str(v) for k, v in need_labels.STATUSES.items()},
@@ -88,6 +121,22 @@ def coordinator(op_id):
         care_labels={k: str(v) for k, v in need_labels.CARE.items()},
         skill_labels={k: labels.label(labels.SKILLS, k) for k in current_app.config["SKILLS"]},
         vehicle_labels={k: str(v) for k, v in labels.VEHICLES.items()})
+
+
+@bp.route("/o/<int:op_id>/map/overview")
+@allow(*COORD, "viewer")
+def overview(op_id):
+    """The overview map for the morning meeting: one A4 landscape page, no script needed."""
+    operation = get_operation(op_id)
+    data = layers.overview_data(operation)
+    stamp = layers.local_stamp()
+    drawn = build_overview(data.districts, data.sites, data.shelters, stamp=stamp,
+                           crs=current_app.config["METRIC_CRS"], words=layers.words())
+    return render_template(
+        "maps/overview.html", op=operation, svg=Markup(drawn.svg), data=data, stamp=stamp,
+        site_statuses=site_labels.STATUSES,
+        site_kinds=site_labels.KINDS, shelter_kinds=shelter_labels.KINDS,
+        occupancy=layers.OCCUPANCY, shelter_class=style.shelter_class)
 
 
 @bp.route("/o/<int:op_id>/map/map.js")

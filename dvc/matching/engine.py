@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import product
 from time import perf_counter
 from typing import Callable
 
@@ -50,8 +51,10 @@ def requirements(need: Need) -> frozenset[str]:
 class Pool:
     """Free units in buckets of the same kind, so a choice scans kinds, not people."""
 
-    def __init__(self, pool_units: list[Unit], scarcity: dict[str, float]):
+    def __init__(self, pool_units: list[Unit], scarcity: dict[str, float],
+                 big_first: bool = False):
         self.scarcity = scarcity
+        self.big_first = big_first
         self.buckets: dict[tuple[int, frozenset], list[Unit]] = defaultdict(list)
         self.people = sum(u.people for u in pool_units)
         self.attr_count: dict[str, int] = defaultdict(int)
@@ -64,8 +67,10 @@ class Pool:
         for key in self.buckets:
             for attr in key[1]:
                 self.with_attr[attr].append(key)
-        # Kinds by what they would waste: plain people first, then the least sought-after.
-        self.by_cost = sorted(self.buckets, key=lambda k: (self.cost(k[1]), -k[0]))
+        # Kinds to fill with: by what they would waste (plain people first, then the least
+        # sought-after), or big units first (a group fits fewer needs than one person does).
+        self.by_cost = sorted(self.buckets, key=lambda k: (-k[0], self.cost(k[1])) if big_first
+                              else (self.cost(k[1]), -k[0]))
 
     def cost(self, attrs: frozenset[str]) -> float:
         return sum(self.scarcity.get(a, 0.0) for a in attrs)
@@ -93,6 +98,10 @@ class Pool:
     def has(self, attr: str) -> bool:
         return self.attr_count[attr] > 0
 
+    def fits(self, attr: str, size: int) -> bool:
+        """Tell whether a free unit of at most `size` people brings the attribute."""
+        return any(self.buckets[k] and k[0] <= size for k in self.with_attr.get(attr, ()))
+
     def free(self) -> list[Unit]:
         return [u for bucket in self.buckets.values() for u in bucket]
 
@@ -104,7 +113,9 @@ class Pool:
                 if not self.buckets[key] or key[0] > room:
                     continue
                 covered = missing & key[1]
-                rank = (-len(covered), key[0] > gap, self.cost(key[1] - covered), -key[0])
+                waste = self.cost(key[1] - covered)
+                rank = (-len(covered), key[0] > gap, *((-key[0], waste) if self.big_first
+                                                       else (waste, -key[0])))
                 if best_rank is None or rank < best_rank:
                     best, best_rank = key, rank
         return best
@@ -119,13 +130,44 @@ class Pool:
                     best, best_rank = key, rank
         return best
 
+    def exact_team(self, need: Need) -> list | None:
+        """Find kinds that staff the need exactly (size and requirements), cheapest first.
+
+        The greedy build can strand a team: a chainsaw holder alone where the one with a
+        chainsaw and a friend fits, or a group of 2 left with room for 1. This is a small
+        dynamic programme over kinds of units and (people, requirements covered).
+        """
+        wanted = sorted(requirements(need))
+        if self.people < need.people_min or not all(self.has(a) for a in wanted):
+            return None
+        full = (1 << len(wanted)) - 1
+        best: dict[tuple[int, int], tuple] = {(0, 0): (0.0, 0, ())}
+        for key in self.by_cost:
+            size = key[0]
+            if size > need.people_max or not self.buckets[key]:
+                continue
+            mask = sum(1 << b for b, a in enumerate(wanted) if a in key[1])
+            cost = self.cost(key[1])
+            for _ in range(min(len(self.buckets[key]), need.people_max // size)):
+                grown = dict(best)
+                for (total, covered), (spent, count, picks) in best.items():
+                    state = (total + size, covered | mask)
+                    if state[0] <= need.people_max:
+                        option = (spent + cost, count + 1, picks + (key,))
+                        if state not in grown or option[:2] < grown[state][:2]:
+                            grown[state] = option
+                best = grown
+        options = [value for (total, covered), value in best.items()
+                   if total >= need.people_min and covered == full]
+        return list(min(options)[2]) if options else None
+
     def fill_key(self, gap: int, room: int):
         """Pick the cheapest kind that fills the gap exactly or nearly, else the smallest fit."""
         fallback = None
         for key in self.by_cost:
             if not self.buckets[key] or key[0] > room:
                 continue
-            if key[0] <= gap:
+            if key[0] <= gap or self.big_first:    # big first: the largest that fits at all
                 return key
             if fallback is None or key[0] < fallback[0]:
                 fallback = key
@@ -139,8 +181,7 @@ def build_team(need: Need, pool: Pool) -> list[Unit] | None:
     while missing:
         key = pool.cover_key(missing, need.people_max - people, max(need.people_min - people, 1))
         if key is None:
-            pool.give_back(taken)
-            return None
+            return exact_or_nothing(need, pool, taken)
         unit = pool.take(key)
         taken.append(unit)
         people += unit.people
@@ -153,11 +194,17 @@ def build_team(need: Need, pool: Pool) -> list[Unit] | None:
     while people < need.people_min:
         key = pool.fill_key(need.people_min - people, need.people_max - people)
         if key is None:
-            pool.give_back(taken)
-            return None
+            return exact_or_nothing(need, pool, taken)
         taken.append(pool.take(key))
         people += taken[-1].people
     return taken
+
+
+def exact_or_nothing(need: Need, pool: Pool, taken: list[Unit]) -> list[Unit] | None:
+    """The greedy build failed: put back what it took and search for an exact team."""
+    pool.give_back(taken)
+    keys = pool.exact_team(need)
+    return None if keys is None else [pool.take(key) for key in keys]
 
 
 def scarcity_of(site_units: list[Unit], site_needs: list[Need]) -> dict[str, float]:
@@ -183,9 +230,9 @@ class SitePlan:
     score: float
 
 
-def construct(needs: list[Need], site_units: list[Unit], scarcity) -> SitePlan:
+def construct(needs: list[Need], site_units: list[Unit], scarcity, big_first: bool) -> SitePlan:
     """Build teams greedily in the given need order."""
-    pool = Pool(site_units, scarcity)
+    pool = Pool(site_units, scarcity, big_first)
     teams = {}
     for need in needs:
         taken = build_team(need, pool)
@@ -209,28 +256,39 @@ def repair(plan: SitePlan, order: list[Need], value: dict[int, float],
         if taken is not None:
             plan.teams[need.id] = taken
             continue
-        lacking = {a for a in requirements(need) if not plan.pool.has(a)}
+        lacking = {a for a in requirements(need) if not plan.pool.fits(a, need.people_max)}
         short = need.people_min - plan.pool.people
-        victims = sorted((nid for nid, us in plan.teams.items() if value[nid] < value[need.id]
-                          and sum(u.people for u in us) >= short
+        victims = sorted((nid for nid, us in plan.teams.items()
+                          if sum(u.people for u in us) >= short
                           and lacking <= frozenset().union(*(u.attrs for u in us))),
-                         key=lambda nid: (value[nid], nid))
-        for victim_id in victims:
-            if swap(plan, victim_id, need, needs):
+                         key=lambda nid: (value[nid] >= value[need.id], value[nid], nid))
+        # A more valuable team may lend what it has only if it can be staffed again; that
+        # search is kept short (it matters when a rare skill or vehicle sits in the wrong team).
+        cheaper = [v for v in victims if value[v] < value[need.id]]
+        dearer = [v for v in victims if value[v] >= value[need.id]][:REBUILD_TRIES] if lacking \
+            else []
+        for victim_id in cheaper + dearer:
+            if swap(plan, victim_id, need, needs, must_rebuild=victim_id in dearer):
                 break
 
 
-def swap(plan: SitePlan, victim_id: int, need: Need, needs: dict[int, Need]) -> bool:
+REBUILD_TRIES = 20
+
+
+def swap(plan: SitePlan, victim_id: int, need: Need, needs: dict[int, Need], *,
+         must_rebuild: bool = False) -> bool:
     """Release one team and try to staff the need with what it frees; keep it if it gains."""
     released = plan.teams.pop(victim_id)
     plan.pool.give_back(released)
     taken = build_team(need, plan.pool)
     if taken is not None:
-        plan.teams[need.id] = taken
         again = build_team(needs[victim_id], plan.pool)
-        if again is not None:
-            plan.teams[victim_id] = again
-        return True
+        if again is not None or not must_rebuild:
+            plan.teams[need.id] = taken
+            if again is not None:
+                plan.teams[victim_id] = again
+            return True
+        plan.pool.give_back(taken)
     plan.pool.take_exactly(released)
     plan.teams[victim_id] = released
     return False
@@ -278,8 +336,8 @@ def solve_site(site_needs: list[Need], site_units: list[Unit]) -> SitePlan:
     value = {n.id: served_value(n) for n in site_needs}
     scarcity = scarcity_of(site_units, site_needs)
     best = None
-    for order in need_orders(site_needs, scarcity):
-        plan = construct(order, site_units, scarcity)
+    for order, big_first in product(need_orders(site_needs, scarcity), (False, True)):
+        plan = construct(order, site_units, scarcity, big_first)
         repair(plan, order, value, needs)
         place_leftovers(plan, needs)
         plan.score = score_site(plan, needs)

@@ -50,6 +50,12 @@ class Need:
     days_waiting: int = 0
     distance_km: float = 0.0     # from the site that serves it
 
+    def __post_init__(self):
+        if not 1 <= self.people_min <= self.people_max:
+            raise ValueError(f"need {self.id}: people {self.people_min}-{self.people_max}")
+        if self.priority not in PRIORITY_WEIGHT:
+            raise ValueError(f"need {self.id}: unknown priority {self.priority!r}")
+
 
 @dataclass(frozen=True)
 class Instance:

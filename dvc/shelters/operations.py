@@ -146,3 +146,24 @@ def find_room(operation: Operation, lat: float, lon: float, care_type: str,
         raise Invalid(_("Some answers need fixing."), fields={"care_type": "choice"})
     return pure.find_room(lat, lon, care_type, [as_pure(s) for s in list_shelters(operation)],
                           limit, places=places, crs=current_app.config["METRIC_CRS"])
+
+
+def room_near(operation: Operation, care_type: str, *, need_id: int | None = None,
+              lat: float | None = None, lon: float | None = None,
+              places: int = 1) -> tuple[list[pure.Room], object | None]:
+    """Where there is room from a need's point or a given point; return the rooms and the need."""
+    from dvc.needs.models import Need
+    need = None
+    if need_id is not None:
+        need = db.session.get(Need, need_id)
+        if need is None or need.operation_id != operation.id:
+            raise Invalid(_("No such need in this operation."),
+                          fields={"need_id": _("No such need in this operation.")})
+        if need.lat is None or need.lon is None:
+            message = _("This need has no point yet: give a point instead.")
+            raise Invalid(message, fields={"need_id": message})
+        lat, lon = need.lat, need.lon
+    elif lat is None or lon is None:
+        message = _("Give a need number, or a point (latitude and longitude).")
+        raise Invalid(message, fields={"need_id": message})
+    return find_room(operation, lat, lon, care_type, places), need

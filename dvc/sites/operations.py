@@ -133,3 +133,9 @@ def transfer_volunteers(operation: Operation, to_site: Site, volunteer_ids: list
               payload={"volunteer_ids": [c.volunteer_id for c in moved],
                        "people": sum(c.headcount for c in moved)})
     return moved
+
+
+def shuttle_candidates(site: Site) -> list:
+    """Today's check-ins at this site of volunteers free to be sent elsewhere (not in a team)."""
+    from dvc.teams.operations import free_checked_in
+    return [c for c in free_checked_in(site.operation) if c.site_id == site.id]

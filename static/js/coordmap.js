@@ -925,7 +925,12 @@
         note.hidden = false;
       });
     }
-    function refresh() { load(); loadLowStock(); }
+    // layers.js (districts, sites, shelters) refreshes with the needs: on this event.
+    function refresh() {
+      load();
+      loadLowStock();
+      document.dispatchEvent(new CustomEvent("dvc:refresh"));
+    }
     document.getElementById("map-refresh").addEventListener("click", refresh);
     setInterval(function () { if (!document.hidden && !working) refresh(); }, refreshMs);
     document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
@@ -941,7 +946,7 @@
     };
     // What suggest.js (suggested teams) builds on: the same calls, panel and refresh.
     window.dvcMap.desk = {
-      T: T, call: call, fmt: fmt, el: el, message: message, errorText: errorText,
+      T: T, call: call, fmt: fmt, el: el, message: message, errorText: errorText, clock: clock,
       number: number, label: label, need: function (id) { return needs[id] && needs[id].n; },
       teams: function () { return teams; }, refresh: refresh,
       // Open the need with these people ticked in its team form, for the coordinator to edit.

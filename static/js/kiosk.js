@@ -97,6 +97,28 @@
     return a;
   }
 
+  // Today's quota is reached: say so, offer the next day and where there is room instead.
+  function siteFull(data) {
+    var box = document.createElement("div");
+    box.className = "flash flash-error site-full";
+    box.setAttribute("role", "alert");
+    var text = document.createElement("p");
+    text.textContent = data.message;
+    box.append(text);
+    var day = (data.next_day || "").split("-");
+    if (day.length === 3) {
+      var next = document.createElement("p");
+      next.textContent = fmt(T.next_day, { day: Number(day[1]) + "/" + Number(day[2]) });
+      box.append(next);
+    }
+    var a = document.createElement("a");
+    a.href = root.dataset.recruitment;
+    a.target = "_blank";
+    a.textContent = T.recruitment;
+    box.append(a);
+    return box;
+  }
+
   function submit(v, source, healthOk, f) {
     if (busy) return;
     busy = true;
@@ -122,7 +144,7 @@
       } else {
         var previous = result.querySelector(":scope > .flash-error");
         if (previous) previous.remove();  // one refusal at a time, not a growing pile
-        result.prepend(message(r.data.message || T.network));
+        result.prepend(r.data.error === "site_full" ? siteFull(r.data) : message(r.data.message || T.network));
         f("confirm").disabled = f("unwell").disabled = false;
         return;
       }

@@ -1,12 +1,16 @@
 """The coordinator's map in a real browser, with every other host aborted (the GSI tiles too):
 needs created through the API show as markers, a click opens the panel, a team is formed,
-dispatched, followed and reported from it, and the marker changes colour without a reload."""
+dispatched, followed and reported from it, and the marker changes colour without a reload.
+The layers over it (districts, sites, shelters) follow the same refresh and survive a failing
+API."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
+from werkzeug.exceptions import InternalServerError
 
 pytestmark = pytest.mark.e2e
 
@@ -324,3 +328,236 @@ def test_suggested_teams_are_drafts_until_accepted_or_edited(open_tab, world, li
     tab.shot("map-suggested-teams")
     tab.assert_no_junk()
     assert_clean_but_tiles(tab)
+
+
+# --- layers: districts, sites, shelters ---------------------------------------------------------
+
+CITY_CENTRE = (35.6836, 139.5595)
+# Text of the map's layers, as layers.js has them (the page's language).
+LAYER_TEXT_JS = "() => JSON.parse(document.getElementById('layers-config').textContent).text"
+POPUP_FACT_JS = """fact => {
+    const dd = document.querySelector('.leaflet-popup-content [data-fact=' + fact + ']');
+    return dd ? dd.textContent : null;
+}"""
+
+
+@dataclass
+class City:
+    """The demo's fictional districts around the live server's operation, with a satellite
+    created by an admin and paused, and a full welfare shelter."""
+
+    satellite: int
+    shelter: int
+    admin: dict
+    reception: dict
+
+
+@pytest.fixture
+def city(world, live_server) -> City:
+    from dvc.auth.models import User
+    from dvc.auth.operations import create_user, issue_token
+    from dvc.districts.fictional import FICTIONAL_LABEL, fictional_city
+    from dvc.districts.operations import store_districts
+    from dvc.extensions import db
+    from dvc.operations.operations import get_operation
+    from dvc.sites.operations import get_site, update_site
+
+    app, op_id, api = live_server.app, live_server.op_id, world.api
+    with app.app_context():
+        op = get_operation(op_id)
+        store_districts(op, fictional_city(*CITY_CENTRE), source=FICTIONAL_LABEL, actor="e2e")
+        update_site(get_site(live_server.site_id),
+                    {"service_districts": ["中央", "南町", "東町", "西町", "川辺"]}, actor="e2e")
+        admin = create_user("admin-e2e", "admin", "password-admin", actor="e2e")
+        db.session.flush()
+        reception = db.session.scalar(db.select(User).where(User.username == live_server.username))
+        tokens = {"admin": issue_token(admin, actor="e2e"),
+                  "reception": issue_token(reception, actor="e2e")}
+        db.session.commit()
+        db.session.remove()
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    made = api.post(f"/api/v1/operations/{op_id}/sites", headers=admin, json={
+        "name": "北町サテライト", "kind": "satellite", "lat": 35.6990, "lon": 139.5480})
+    assert made.status_code == 201, made.get_json()
+    satellite = made.get_json()["id"]
+    paused = api.patch(f"/api/v1/sites/{satellite}", headers=world.headers, json={
+        "service_districts": ["北町", "山手"], "daily_quota": 40, "status": "paused"})
+    assert paused.status_code == 200, paused.get_json()
+    shelter = api.post(f"/api/v1/operations/{op_id}/shelters", headers=world.headers, json={
+        "name": "北町障害者福祉センター", "kind": "welfare", "status": "open", "capacity": 15,
+        "care_types": ["wheelchair", "medical_care"], "lat": 35.6700, "lon": 139.5750})
+    assert shelter.status_code == 201, shelter.get_json()
+    shelter = shelter.get_json()["id"]
+    full = api.post(f"/api/v1/shelters/{shelter}/occupancy", headers=world.headers,
+                    json={"counts": {"wheelchair": 15}})
+    assert full.status_code == 200 and full.get_json()["properties"]["status"] == "full"
+    return City(satellite=satellite, shelter=shelter, admin=admin,
+                reception={"Authorization": f"Bearer {tokens['reception']}"})
+
+
+def wait_layers(tab, *names):
+    tab.page.wait_for_function("names => names.every(n => window.dvcMap && window.dvcMap.layers"
+                               " && window.dvcMap.layers.stats.loaded[n] >= 1)", arg=list(names))
+
+
+def show_city(tab):
+    """Look at the whole city (a popup may have panned the map away)."""
+    tab.page.evaluate("c => window.dvcMap.map.setView(c, 13, {animate: false})",
+                      list(CITY_CENTRE))
+
+
+def open_popup(tab, selector: str):
+    show_city(tab)
+    tab.page.locator(selector).click()
+    tab.page.locator(".leaflet-popup-content").wait_for()
+    tab.page.wait_for_function("() => getComputedStyle(document.querySelector("
+                               "'.leaflet-popup')).opacity === '1'")  # faded in
+
+
+def test_layers_follow_a_satellite_opening_and_its_first_volunteer(open_tab, world, city,
+                                                                   live_server):
+    """A coordinator opens a paused satellite and a volunteer checks in there: the sites layer
+    shows it open with 1 person today; districts show their open needs, shelters their
+    occupancy; needs inside the districts are still clicked as before."""
+    in_kitamachi = [world.ready_need(lat=35.700, lon=139.550),
+                    world.post_need(lat=35.702, lon=139.546)]
+    south = world.ready_need(lat=35.665, lon=139.563, category="debris")
+    tab = open_tab()
+    page = tab.page
+    open_map(tab, live_server, markers=3)
+    wait_layers(tab, "districts", "sites", "shelters")
+    text = page.evaluate(LAYER_TEXT_JS)
+
+    # Districts: shaded polygons under the needs, labelled with name and counts.
+    label = page.locator('[data-district="北町"]')
+    label.wait_for()
+    assert label.get_attribute("data-open") == "2" and label.get_attribute("data-waiting") == "1"
+    assert "北町" in label.inner_text() and "2" in label.inner_text()
+    assert page.locator('[data-district="南町"]').get_attribute("data-open") == "1"
+    assert page.locator('[data-district="中央"]').get_attribute("data-open") == "0"
+    assert page.locator(".leaflet-dvcDistricts-pane path").count() == 7
+    assert page.evaluate("() => getComputedStyle(document.querySelector("
+                         "'.leaflet-dvcDistricts-pane')).pointerEvents") == "none"
+    # The satellite, paused: its word on the pin, and its service area outlined.
+    pin = page.locator(f'[data-site="{city.satellite}"]')
+    assert "site-paused" in pin.get_attribute("class")
+    assert text["site_statuses"]["paused"] in pin.inner_text()
+    assert page.locator(".leaflet-dvcAreas-pane path.service-area").count() == 2
+    # The shelter, full: red, its people / capacity and the word on the pin.
+    shelter_pin = page.locator(f'[data-shelter="{city.shelter}"]')
+    assert "occ-full" in shelter_pin.get_attribute("class")
+    assert "15/15" in shelter_pin.inner_text()
+    assert text["occupancy"]["full"] in shelter_pin.inner_text()
+    open_popup(tab, f'[data-shelter="{city.shelter}"]')
+    assert "北町障害者福祉センター" in page.inner_text(".leaflet-popup-content")
+    assert page.evaluate(POPUP_FACT_JS, "occupied").startswith("15")
+    page.keyboard.press("Escape")
+    page.locator(".leaflet-popup").wait_for(state="detached")
+
+    # The coordinator opens the satellite; a volunteer checks in there.
+    api, op_id = world.api, live_server.op_id
+    opened = api.patch(f"/api/v1/sites/{city.satellite}", headers=world.headers,
+                       json={"status": "open"})
+    assert opened.status_code == 200 and opened.get_json()["properties"]["status"] == "open"
+    _name, code = live_server.register_volunteer(phone="090-7777-0001")
+    checked = api.post(f"/api/v1/operations/{op_id}/checkins", headers=city.reception,
+                       json={"code": code, "site_id": city.satellite, "health_ok": True})
+    assert checked.status_code == 201, checked.get_json()
+
+    page.click("#map-refresh")
+    page.wait_for_selector(f'[data-site="{city.satellite}"].site-open')
+    pin = page.locator(f'[data-site="{city.satellite}"]')
+    assert text["site_statuses"]["paused"] not in pin.inner_text()
+    open_popup(tab, f'[data-site="{city.satellite}"]')
+    assert "北町サテライト" in page.inner_text(".leaflet-popup-content")
+    assert page.evaluate(POPUP_FACT_JS, "status") == text["site_statuses"]["open"]
+    today = page.evaluate(POPUP_FACT_JS, "today")
+    assert re.match(r"^1\D.*/ 40$", today), today
+    tab.shot("map-layers")
+    page.keyboard.press("Escape")
+
+    # Needs drawn over the districts are still theirs to click.
+    show_city(tab)
+    click_marker(tab, south["id"])
+    page.locator("#need-panel").wait_for(state="visible")
+    assert south["number"] in page.inner_text("#need-title")
+    assert in_kitamachi and page.evaluate("() => window.__sameDocument === true")
+    assert page.locator("#layers-status").is_hidden()
+    tab.assert_no_junk()
+    assert_clean_but_tiles(tab)
+
+
+def test_layers_switch_off_and_on_and_the_legend_follows(open_tab, world, city, live_server):
+    world.post_need(lat=35.700, lon=139.550)
+    tab = open_tab()
+    page = tab.page
+    open_map(tab, live_server, markers=1)
+    wait_layers(tab, "districts", "sites", "shelters")
+    control = page.locator(".leaflet-control-layers")
+    boxes = control.locator("input[type=checkbox]")
+    assert boxes.count() == 3 and all(boxes.nth(i).is_checked() for i in range(3))
+    legend = page.locator(".layers-legend")
+    assert legend.locator(".legend-districts li").count() >= 2
+    assert legend.locator(".legend-shelters li").count() == 5
+    boxes.nth(2).uncheck()   # shelters
+    page.locator(f'[data-shelter="{city.shelter}"]').wait_for(state="detached")
+    assert legend.locator(".legend-shelters").count() == 0
+    boxes.nth(0).uncheck()   # districts: the fills and labels go, the service areas stay
+    page.locator('[data-district="北町"]').wait_for(state="detached")
+    assert page.locator(".leaflet-dvcAreas-pane path.service-area").count() == 2
+    boxes.nth(2).check()
+    page.locator(f'[data-shelter="{city.shelter}"]').wait_for()
+    assert legend.locator(".legend-shelters li").count() == 5
+    tab.assert_no_junk()
+    assert_clean_but_tiles(tab)
+
+
+def test_the_map_says_which_layer_failed_and_keeps_working(open_tab, world, city, live_server,
+                                                           monkeypatch):
+    """One layer's API fails (500), another is not for this role: both are said in the status
+    area, the needs still draw and open, and no script error reaches the console."""
+    app = live_server.app
+    need = world.ready_need(lat=35.700, lon=139.550)
+
+    def broken(**_kwargs):
+        raise InternalServerError("the shelters table is locked")
+    broken.dvc_roles = frozenset({"coordinator"})
+
+    working = app.view_functions["shelters_api.list_shelters"]
+    monkeypatch.setitem(app.view_functions, "shelters_api.list_shelters", broken)
+    monkeypatch.setattr(app.view_functions["districts_api.list_districts"], "dvc_roles",
+                        frozenset({"viewer"}))
+    tab = open_tab()
+    page = tab.page
+    open_map(tab, live_server, markers=1)
+    wait_layers(tab, "sites")
+    text = page.evaluate(LAYER_TEXT_JS)
+    failed = page.locator('#layers-status [data-layer="shelters"]')
+    failed.wait_for()
+    assert text["layer_names"]["shelters"] in failed.inner_text()
+    assert "flash-error" in failed.get_attribute("class")
+    denied = page.locator('#layers-status [data-layer="districts"]')
+    assert denied.inner_text() == text["denied"].replace("%(layer)s",
+                                                         text["layer_names"]["districts"])
+    # No district was asked for; sites still show; needs still open.
+    assert not any(path.endswith("/districts") for _status, path in tab.loaded)
+    page.locator(f'[data-site="{city.satellite}"]').wait_for()
+    click_marker(tab, need["id"])
+    page.locator("#need-panel").wait_for(state="visible")
+    tab.shot("map-layer-failed")
+    # The server recovers: the next refresh draws the shelters and the message goes.
+    app.view_functions["shelters_api.list_shelters"] = working
+    page.click("#map-refresh")
+    page.locator(f'[data-shelter="{city.shelter}"]').wait_for()
+    failed.wait_for(state="detached")
+    # It fails again: the shelters stay as they were, said to be the last data there was.
+    app.view_functions["shelters_api.list_shelters"] = broken
+    page.click("#map-refresh")
+    stale = page.locator('#layers-status [data-layer="shelters"].flash-warn')
+    stale.wait_for()
+    assert text["layer_names"]["shelters"] in stale.inner_text()
+    assert page.locator(f'[data-shelter="{city.shelter}"]').is_visible()
+    tab.assert_no_junk()
+    shelters = f"/api/v1/operations/{live_server.op_id}/shelters"
+    assert [r for r in tab.bad_responses if r[0] == 500] == [(500, "GET", shelters)] * 2
+    assert_clean_but_tiles(tab, expected_status=(500,))

@@ -37,6 +37,8 @@ EASY_SOURCES = (
     "templates/base.html",
     "templates/volunteer_base.html",
     "templates/volunteers/*.html",
+    "templates/sites/recruitment.html",
+    "dvc/sites/labels.py",
     "dvc/volunteers/forms.py",
     "dvc/volunteers/labels.py",
     "dvc/volunteers/operations.py",

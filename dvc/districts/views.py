@@ -1,0 +1,64 @@
+"""Districts page: open and waiting needs per district, needs to place by hand, importing."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from dvc.auth.access import allow
+from dvc.core.errors import DomainError
+from dvc.core.forms import show_domain_errors
+from dvc.districts import operations as ops
+from dvc.districts.api import import_upload, need_counts
+from dvc.districts.forms import DistrictImportForm
+from dvc.extensions import db
+from dvc.operations.operations import get_operation
+
+bp = Blueprint("districts", __name__)
+READERS = ("coordinator", "needs_intake", "viewer")
+
+
+def _page(operation, form=None, status: int = 200):
+    serving: dict[str, list] = {}
+    for site in operation.sites:
+        for name in site.service_districts or ():
+            serving.setdefault(name, []).append(site)
+    return render_template(
+        "districts/index.html", op=operation, districts=ops.district_rows(operation),
+        counts=need_counts(operation), serving=serving, to_check=ops.needs_to_check(operation),
+        last=ops.last_import(operation),
+        form=form or DistrictImportForm(formdata=None)), status
+
+
+@bp.route("/o/<int:op_id>/districts")
+@allow(*READERS)
+def index(op_id):
+    """Every district with its open needs and needs waiting for a team; needs outside all."""
+    return _page(get_operation(op_id))
+
+
+@bp.route("/o/<int:op_id>/districts/import", methods=["POST"])
+@allow()  # admin only: it replaces every district and re-places every open need
+def import_file(op_id):
+    """Replace the districts with a file's, all or nothing."""
+    operation = get_operation(op_id)
+    form = DistrictImportForm()
+    if not form.validate_on_submit():
+        return _page(operation, form, 422)
+    try:
+        rows = import_upload(operation, form.file.data, form.name_field.data.strip(),
+                             layer=(form.layer.data or "").strip() or None)
+    except DomainError as err:
+        db.session.rollback()
+        if not show_domain_errors(form, err):
+            form.file.errors = [*form.file.errors, err.message]
+        flash(_("Nothing was imported: the districts stay as they were."), "error")
+        return _page(operation, form, err.status)
+    flash(ngettext("%(num)d district imported: %(names)s.",
+                   "%(num)d districts imported: %(names)s.", len(rows),
+                   names="、".join(r.name for r in rows)), "info")
+    repaired = (ops.last_import(operation) or {}).get("repaired")
+    if repaired:
+        flash(_("Broken outlines were repaired in: %(names)s. Check them on the map.",
+                names="、".join(repaired)), "info")
+    return redirect(url_for(".index", op_id=operation.id))
