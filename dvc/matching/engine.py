@@ -249,6 +249,16 @@ def score_site(plan: SitePlan, needs: dict[int, Need]) -> float:
 def repair(plan: SitePlan, order: list[Need], value: dict[int, float],
            needs: dict[int, Need]) -> None:
     """Serve a more valuable need by giving up a less valuable one when that gains."""
+    budget = REBUILD_BUDGET
+    seen: dict[int, tuple] = {}     # need id -> (its units, people, what they bring)
+
+    def summary(nid: int) -> tuple[int, frozenset]:
+        team = plan.teams[nid]
+        if nid not in seen or seen[nid][0] is not team:
+            seen[nid] = (team, sum(u.people for u in team),
+                         frozenset().union(*(u.attrs for u in team)))
+        return seen[nid][1:]
+
     for need in order:
         if need.id in plan.teams:
             continue
@@ -258,21 +268,21 @@ def repair(plan: SitePlan, order: list[Need], value: dict[int, float],
             continue
         lacking = {a for a in requirements(need) if not plan.pool.fits(a, need.people_max)}
         short = need.people_min - plan.pool.people
-        victims = sorted((nid for nid, us in plan.teams.items()
-                          if sum(u.people for u in us) >= short
-                          and lacking <= frozenset().union(*(u.attrs for u in us))),
+        victims = sorted((nid for nid in plan.teams
+                          if summary(nid)[0] >= short and lacking <= summary(nid)[1]),
                          key=lambda nid: (value[nid] >= value[need.id], value[nid], nid))
-        # A more valuable team may lend what it has only if it can be staffed again; that
-        # search is kept short (it matters when a rare skill or vehicle sits in the wrong team).
+        # A team worth as much or more may lend what it has only if it can be staffed again
+        # (a rare skill, a vehicle or a group that sits in the wrong team); kept short.
         cheaper = [v for v in victims if value[v] < value[need.id]]
-        dearer = [v for v in victims if value[v] >= value[need.id]][:REBUILD_TRIES] if lacking \
-            else []
+        dearer = [v for v in victims if value[v] >= value[need.id]][:min(REBUILD_TRIES, budget)]
+        budget -= len(dearer)
         for victim_id in cheaper + dearer:
             if swap(plan, victim_id, need, needs, must_rebuild=victim_id in dearer):
                 break
 
 
-REBUILD_TRIES = 20
+REBUILD_TRIES = 20      # per need left without a team
+REBUILD_BUDGET = 400    # per pass: a morning with far more work than people stays fast
 
 
 def swap(plan: SitePlan, victim_id: int, need: Need, needs: dict[int, Need], *,
