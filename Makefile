@@ -1,6 +1,6 @@
 # make run  - set everything up and start the app with demo data (SQLite in instance/)
 # make test - set everything up and run the whole suite
-# make bench - print the benchmark figures (check-in throughput and latency, map load)
+# make bench - print the benchmark figures (check-in, map load, matching, geometry)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -49,6 +49,8 @@ test-db: $(STAMP) i18n
 bench: $(STAMP) i18n browser
 	$(BIN)/python bench/checkin.py
 	$(BIN)/python bench/map.py
+	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/geo.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
