@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app dvc
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/*.po)
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-db bench i18n i18n-extract browser clean
+.PHONY: run test test-db bench i18n i18n-extract browser server-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,11 +39,21 @@ browser:
 	  else echo "chromium is missing and we are not root: browser tests will be skipped"; fi; \
 	fi
 
-test: $(STAMP) i18n browser
+# nginx, for the server kit's tests (deploy/nginx/dvc.conf); installed when missing and we are
+# root, and not left running (the tests start their own on free ports).
+server-tools:
+	@if ! command -v nginx >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; \
+	    nginx -s quit >/dev/null 2>&1 || true; \
+	  else echo "nginx is missing and we are not root: the nginx tests will be skipped"; fi; \
+	fi
+
+test: $(STAMP) i18n browser server-tools
 	$(BIN)/pytest -q
 
 # The database tests again on PostgreSQL (used by .ci/run where PostgreSQL is running).
-test-db: $(STAMP) i18n
+test-db: $(STAMP) i18n server-tools
 	DVC_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q tests/integration
 
 bench: $(STAMP) i18n browser

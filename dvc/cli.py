@@ -113,20 +113,30 @@ def _operation_for(operation_id: int | None):
               help="0.0.0.0 lets tablets on the centre's Wi-Fi connect.")
 @click.option("--port", default=5000, show_default=True)
 @click.option("--threads", default=8, show_default=True)
-def serve(host, port, threads):
-    """Run the production server (waitress: pure Python, also on Windows and macOS)."""
+@click.option("--https", "use_https", is_flag=True,
+              help="Serve over HTTPS with the laptop's own certificate (see `tls init`).")
+def serve(host, port, threads, use_https):
+    """Run the production server (waitress, or cheroot for HTTPS: pure Python, also on Windows
+    and macOS)."""
     from waitress import serve as waitress_serve
 
     from dvc.demo import demo_accounts
     app = current_app._get_current_object()
-    click.echo(f"dvc is running: http://127.0.0.1:{port}/")
-    for address in _lan_addresses():
-        click.echo(f"  on the local network: http://{address}:{port}/")
+    if use_https:
+        from dvc.deploy.cli import prepare_https
+        tls_folder = prepare_https(app, port)
+    else:
+        click.echo(f"dvc is running: http://127.0.0.1:{port}/")
+        for address in _lan_addresses():
+            click.echo(f"  on the local network: http://{address}:{port}/")
     accounts = demo_accounts()
     if accounts:
         click.echo("demo logins (user / password):")
         for user, password in accounts:
             click.echo(f"  {user:<13} {password}")
+    if use_https:
+        from dvc.deploy.https import serve as https_serve
+        return https_serve(app, host, port, tls_folder, threads)
     waitress_serve(app, host=host, port=port, threads=threads, ident="dvc")
 
 
@@ -143,3 +153,7 @@ def _lan_addresses() -> list[str]:
 def init_app(app: Flask) -> None:
     for command in (init_db, demo_data, user_cli, districts_cli, serve):
         app.cli.add_command(command)
+    from dvc.backup.cli import init_app as init_backup_cli  # backup, restore, purge
+    init_backup_cli(app)
+    from dvc.deploy.cli import init_app as init_deploy_cli  # tls, tiles
+    init_deploy_cli(app)

@@ -45,7 +45,8 @@ class Defaults:
     OPENAPI_JSON_PATH = "openapi.json"
     # The coordinator's map (dvc/maps). Basemap: the GSI standard map (地理院タイル) online;
     # an empty MAP_TILE_URL means no basemap (markers and the scale still draw). A local tile
-    # archive (MAP_TILE_ARCHIVE, a later issue) takes precedence once the app can serve it.
+    # archive (MAP_TILE_ARCHIVE: a .mbtiles or .pmtiles file, relative to instance/; set by
+    # `flask --app dvc tiles import`) takes precedence: it works with no internet.
     MAP_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
     MAP_TILE_ATTRIBUTION = ('<a href="https://maps.gsi.go.jp/development/ichiran.html">'
                             '地理院タイル</a>')
@@ -56,6 +57,10 @@ class Defaults:
     # Distances (sites, shelters) are measured in this metric CRS, never in degrees: Japan
     # Plane Rectangular zone IX (Tokyo) by default; a centre elsewhere sets its own zone.
     METRIC_CRS = "EPSG:6677"
+    # `flask backup` keeps this many copies in its folder (the newest; 0 keeps all).
+    BACKUP_KEEP = 14
+    # Personal data of a closed operation is removed this many days after closing (purge).
+    PERSONAL_DATA_DAYS = 90
 
 
 def _database_url(instance: Path) -> str:
@@ -85,6 +90,9 @@ def load(app: Flask, test_config: dict | None) -> None:
     app.config.from_object(Defaults)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(instance)
     app.config["UPLOAD_DIR"] = str(instance / "uploads")
+    # The tile archive `flask --app dvc tiles import` made the basemap (instance/tiles/).
+    from dvc.maps.archive import read_active
+    app.config.update(read_active(instance))
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("DVC")
     if test_config:

@@ -240,6 +240,9 @@ def _register_blueprints(app: Flask) -> None:
     from dvc.needs.views import bp as needs_bp
     from dvc.operations.api import bp as operations_api
     from dvc.operations.views import bp as operations_bp
+    from dvc.reports.dashboard_views import api_bp as dashboard_api, bp as dashboard_bp
+    from dvc.reports.api import bp as reports_api
+    from dvc.reports.views import bp as reports_bp
     from dvc.teams.api import bp as teams_api
     from dvc.teams.views import bp as teams_bp
     from dvc.volunteers.api import bp as volunteers_api
@@ -247,8 +250,14 @@ def _register_blueprints(app: Flask) -> None:
     from dvc.volunteers.views import bp as volunteers_bp
 
     for bp in (auth_bp, operations_bp, volunteers_bp, reception_bp, equipment_bp, maps_bp,
-               needs_bp, teams_bp, sites_bp, districts_bp, shelters_bp):
+               needs_bp, teams_bp, sites_bp, districts_bp, shelters_bp, dashboard_bp):
         app.register_blueprint(bp)
     for bp in (operations_api, volunteers_api, needs_api, teams_api, equipment_api, maps_api,
-               matching_api, sites_api, shelters_api, districts_api):
+               matching_api, sites_api, shelters_api, districts_api, dashboard_api):
         api.register_blueprint(bp)
+    app.register_blueprint(reports_bp)
+    api.register_blueprint(reports_api)
+    from dvc.deploy.views import bp as deploy_bp  # /ca: tablets trust the laptop (HTTPS)
+    from dvc.fallback.views import bp as fallback_bp  # the printed fallback pack
+    app.register_blueprint(deploy_bp)
+    app.register_blueprint(fallback_bp)

@@ -82,3 +82,41 @@ def poster_code_valid(secret: str, operation_id: int, site_id: int, day: date, c
     """Tell whether a poster code is today's for that site."""
     expected = daily_poster_code(secret, operation_id, site_id, day)
     return hmac.compare_digest(expected, (code or "").strip().upper())
+
+
+# --- pre-printed codes (the paper fallback pack) ---------------------------------------------
+# A random code's body holds 128 bits in 26 characters of 5 bits, so its first character is
+# 0-3. A body starting with G is pre-printed: G, a 5-character serial, and 100 bits of HMAC of
+# the operation and serial. The server recognises one without having stored it, and it becomes
+# a volunteer's ordinary code (stored hashed) when the paper form is entered.
+PREPRINTED_MARK = "G"
+SERIAL_LEN = 5
+MAX_SERIAL = 32 ** SERIAL_LEN - 1
+
+
+def _decode(text: str) -> int:
+    value = 0
+    for char in text:
+        value = value * 32 + ALPHABET.index(char)
+    return value
+
+
+def preprinted_token(secret: str, operation_id: int, serial: int) -> str:
+    """Return the volunteer code printed on paper registration form number `serial`."""
+    if not 1 <= serial <= MAX_SERIAL:
+        raise ValueError(f"serial must be 1..{MAX_SERIAL}")
+    msg = f"preprinted-volunteer:{operation_id}:{serial}".encode()
+    mac = int.from_bytes(hmac.new(secret.encode(), msg, hashlib.sha256).digest()[:13], "big") >> 4
+    body = PREPRINTED_MARK + _encode(serial, SERIAL_LEN) + _encode(mac, BODY_LEN - 1 - SERIAL_LEN)
+    return body + _check(body)
+
+
+def preprinted_serial(secret: str, operation_id: int, token: str) -> int | None:
+    """Return the serial of a normalised code pre-printed for this operation, or None."""
+    if not token.startswith(PREPRINTED_MARK) or len(token) != TOKEN_LEN:
+        return None
+    serial = _decode(token[1:1 + SERIAL_LEN])
+    if serial < 1:
+        return None
+    expected = preprinted_token(secret, operation_id, serial)
+    return serial if hmac.compare_digest(expected, token) else None

@@ -1,12 +1,16 @@
 """The coordinator's map page, the script folium writes for it, and the vendored assets."""
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 from flask import (Blueprint, Response, abort, current_app, render_template, request, url_for)
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from dvc.auth.access import PUBLIC, allow, public, roles_of
+from dvc.maps import archive as tile_archive
 from dvc.maps import layers, style
 from dvc.maps import vendor as vendored
 from dvc.maps.basemap import Basemap, choose_basemap
@@ -20,12 +24,12 @@ from dvc.sites import labels as site_labels
 from dvc.volunteers import labels
 
 bp = Blueprint("maps", __name__)
+log = logging.getLogger(__name__)
 COORD = ("coordinator",)
 # Only when the operation has no site with a point yet: Tokyo Station.
 DEFAULT_CENTRE = (35.6812, 139.7671)
 DEFAULT_ZOOM = 13
-# Where the app will serve tiles from a local archive (MAP_TILE_ARCHIVE); the endpoint comes
-# with the tile-archive issue. Until it exists the setting changes nothing.
+# Where the app serves tiles from a local archive (MAP_TILE_ARCHIVE, dvc/maps/archive.py).
 ARCHIVE_ENDPOINT = "maps.tile"
 ARCHIVE_PATH = "/maps/tiles/{z}/{x}/{y}.png"
 # Low stock (在庫僅少) comes from the equipment domain when that API exists.
@@ -35,6 +39,8 @@ LAYER_PATHS = {"districts": "/api/v1/operations/{op}/districts",
                "sites": "/api/v1/operations/{op}/sites",
                "shelters": "/api/v1/operations/{op}/shelters"}
 YEAR = 365 * 24 * 3600
+# A day: a reimported archive changes its tiles' ETag, and tablets revalidate cheaply.
+TILE_CACHE = "public, max-age=86400"
 
 
 def asset_url(package: str, filename: str) -> str:
@@ -43,9 +49,19 @@ def asset_url(package: str, filename: str) -> str:
                    filename=filename)
 
 
+def _archive():
+    """Return the local tile archive, or None (none set, or unreadable: then online tiles)."""
+    try:
+        return tile_archive.archive_for(current_app._get_current_object())
+    except tile_archive.ArchiveError as err:
+        log.warning("tile archive not used: %s", err.message)
+        return None
+
+
 def _archive_url() -> str | None:
     config = current_app.config
-    if config.get("MAP_TILE_ARCHIVE") and ARCHIVE_ENDPOINT in current_app.view_functions:
+    if config.get("MAP_TILE_ARCHIVE") and ARCHIVE_ENDPOINT in current_app.view_functions \
+            and _archive() is not None:
         return request.script_root + ARCHIVE_PATH
     return None
 
@@ -58,8 +74,12 @@ def _centre(operation) -> tuple[float, float]:
 
 def _basemap() -> Basemap | None:
     config = current_app.config
-    return choose_basemap(config.get("MAP_TILE_URL"), config.get("MAP_TILE_ATTRIBUTION"),
-                          _archive_url())
+    basemap = choose_basemap(config.get("MAP_TILE_URL"), config.get("MAP_TILE_ATTRIBUTION"),
+                             _archive_url())
+    if basemap is not None and basemap.local and _archive() is not None:
+        # Past the archive's deepest zoom Leaflet enlarges its tiles instead of asking for more.
+        basemap = replace(basemap, max_native_zoom=_archive().info.max_zoom)
+    return basemap
 
 
 def map_parts(operation) -> MapParts:
@@ -147,6 +167,24 @@ def map_script(op_id):
     response = Response(script, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.route("/maps/tiles/<int:z>/<int:x>/<int:y>.png")
+@public
+def tile(z, x, y):
+    """A basemap tile from the local archive (the .png is the URL's; the type is the tile's)."""
+    archive = _archive()
+    if archive is None:
+        return Response(status=404, headers={"Cache-Control": "no-store"})
+    etag = f'"{archive.path.stat().st_mtime_ns:x}-{z}-{x}-{y}"'
+    headers = {"ETag": etag, "Cache-Control": TILE_CACHE}
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=headers)
+    data = archive.get(z, x, y)
+    if data is None:  # outside the area the municipality prepared: Leaflet leaves it blank
+        return Response(status=404, headers={"Cache-Control": "public, max-age=3600"})
+    mimetype = tile_archive.MIMETYPES.get(tile_archive.sniff(data) or archive.info.format)
+    return Response(data, content_type=mimetype, headers=headers)
 
 
 @bp.route("/static/vendor/<package>/<version>/<path:filename>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from dvc.core.context import now
-from dvc.core.errors import Invalid, NotFound
+from dvc.core.errors import Conflict, Invalid, NotFound
 from dvc.core.events import log_event
 from dvc.extensions import db
 from dvc.operations.models import KINDS, Operation
@@ -34,6 +34,21 @@ def set_notice(operation: Operation, notice: str, *, actor: str) -> None:
     """Replace the notice every volunteer sees on their own page."""
     operation.notice = (notice or "").strip() or None
     log_event("operation.notice_set", actor=actor, operation_id=operation.id, subject=operation)
+
+
+def close_operation(operation: Operation, *, actor: str) -> None:
+    """Close an operation (the centre ends its response); its personal data is purged later."""
+    from dvc.teams.models import ACTIVE, Team
+    if operation.status == "closed":
+        raise Conflict(_("This operation is closed."), code="operation_closed")
+    # Nobody may still be out in the field, or waiting to go, when the centre closes.
+    active = db.session.scalar(db.select(db.func.count()).select_from(Team).where(
+        Team.operation_id == operation.id, Team.status.in_(ACTIVE)))
+    if active:
+        raise Conflict(_("%(n)s teams are still out or formed: bring them back or disband them "
+                         "before closing.", n=active), code="teams_active", data={"teams": active})
+    operation.status, operation.closed_dt = "closed", now()
+    log_event("operation.closed", actor=actor, operation_id=operation.id, subject=operation)
 
 
 def get_operation(operation_id: int) -> Operation:

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -101,10 +102,12 @@ def _duplicate_error() -> Conflict:
 
 
 def register_volunteer(operation: Operation, reg: Registration, *, via: str,
-                       actor: str) -> tuple[Volunteer, str]:
-    """Register a volunteer and return them with their new code (shown once, stored hashed)."""
+                       actor: str, code: str | None = None) -> tuple[Volunteer, str]:
+    """Register a volunteer and return them with their new code (shown once, stored hashed);
+    `code` is one pre-printed on a paper form (fallback pack), which becomes theirs."""
     _require_open(operation)
     _check_registration(reg, today().year)
+    preprinted = _preprinted(operation, code) if code else None
     if find_duplicate(operation, reg):
         raise _duplicate_error()
     moment = now()
@@ -128,18 +131,37 @@ def register_volunteer(operation: Operation, reg: Registration, *, via: str,
         with db.session.begin_nested():
             db.session.add(volunteer)
             db.session.flush()
+            token = _add_code(volunteer, preprinted)
+            db.session.flush()
     except IntegrityError:
-        # Another kiosk registered the same person between our check and our insert.
+        # Another kiosk registered the same person (or paper form) between our check and now.
         raise _duplicate_error() from None
-    token = _add_code(volunteer)
     log_event("volunteer.registered", actor=actor, operation_id=operation.id, subject=volunteer,
               payload={"via": via, "group_id": group.id if group else None,
-                       "headcount": group.size if group else 1})
+                       "headcount": group.size if group else 1,
+                       **({"paper": True} if preprinted else {})})
     return volunteer, token
 
 
-def _add_code(volunteer: Volunteer) -> str:
-    token = codes.new_token()
+def _preprinted(operation: Operation, text: str) -> str:
+    """Return a code pre-printed for this operation that nobody registered with yet."""
+    try:
+        token = codes.normalize(text)
+    except codes.CodeError:
+        token = None
+    secret = current_app.config["SECRET_KEY"]
+    if token is None or codes.preprinted_serial(secret, operation.id, token) is None:
+        raise Invalid(_("This is not a pre-printed code of this centre."),
+                      code="not_preprinted", fields={"code": "unknown"})
+    if db.session.scalar(select(VolunteerCode.id).where(
+            VolunteerCode.code_hash == codes.token_hash(token))):
+        raise Conflict(_("This paper form's code is already registered. Check whether the form "
+                         "was entered before."), code="code_taken")
+    return token
+
+
+def _add_code(volunteer: Volunteer, token: str | None = None) -> str:
+    token = token or codes.new_token()
     db.session.add(VolunteerCode(volunteer_id=volunteer.id, code_hash=codes.token_hash(token),
                                  issued_dt=now()))
     return token

@@ -31,19 +31,23 @@ def register(op_id):
     operation = get_operation(op_id)
     form = RegistrationForm()
     via = "walk_in" if request.args.get("via") == "walk_in" else "pre"
+    paper_code = request.args.get("code") or None  # pre-printed on a paper form (fallback pack)
     if form.validate_on_submit():
         try:
             _volunteer, token = ops.register_volunteer(
-                operation, form.registration(g.lang), via=via, actor="public")
+                operation, form.registration(g.lang), via=via, actor="public", code=paper_code)
             return redirect(url_for(".my_page", token=token, new=1))
         except Invalid as err:
             if not show_domain_errors(form, err):
                 flash(err.message, "error")
         except Conflict as err:
-            form.phone.errors = [*form.phone.errors, err.message]
+            if err.code == "code_taken":
+                flash(err.message, "error")
+            else:
+                form.phone.errors = [*form.phone.errors, err.message]
     status = 422 if request.method == "POST" else 200
     return render_template("volunteers/register.html", op=operation, form=form, via=via,
-                           closed=operation.status != "open"), status
+                           closed=operation.status != "open", paper_code=paper_code), status
 
 
 def _volunteer_or_404(token: str):

@@ -134,8 +134,9 @@ def test_the_tile_url_is_configurable_and_may_be_empty(make_app, operation, crea
             assert 'data-basemap="yes"' in page
 
 
-def test_a_tile_archive_setting_alone_changes_nothing_yet(make_app, operation, create_user):
-    """The hook for the local tile archive: until the app serves tiles, the URL setting rules."""
+def test_a_missing_tile_archive_leaves_the_online_basemap(make_app, operation, create_user):
+    """A tile archive that is not there (tests/integration/test_tiles.py serves real ones)
+    changes nothing: the URL setting rules."""
     app = make_app(MAP_TILE_ARCHIVE="/srv/tiles/japan.mbtiles")
     create_user("coordinator", "map-coordinator")
     client = app.test_client()

@@ -1,0 +1,1 @@
+"""The printed fallback pack (紙での運用): blank forms with pre-printed codes for a power cut."""

@@ -1,0 +1,1 @@
+"""Reports: the live dashboard, the daily report (日報), open data and exports."""

@@ -1,0 +1,200 @@
+"""Report pages: the daily report (日報) and its files, the public daily figures, the
+prefecture view, and the export of a whole operation for the records."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import TextAreaField
+from wtforms.validators import Length
+
+from dvc.auth.access import actor_name, allow, public
+from dvc.core.clock import local_day
+from dvc.core.context import today
+from dvc.core.errors import Invalid
+from dvc.core.forms import show_domain_errors
+from dvc.extensions import db
+from dvc.operations.models import Operation
+from dvc.operations.operations import get_operation
+from dvc.reports import exports
+from dvc.reports.daily import build_daily_report, opened_day
+from dvc.reports.operations import MAX_NOTE_CHARS, save_daily_note
+from dvc.reports.table import report_rows, section_label
+
+bp = Blueprint("reports", __name__)
+# Who reads the daily report: the head of the centre (admin), coordinators, and viewers (the
+# prefectural council). Only the head writes its notes and exports personal data.
+READERS = ("coordinator", "viewer")
+PREFECTURE = ("viewer",)
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("Notes from the head of the centre"),
+                         validators=[Length(max=MAX_NOTE_CHARS)])
+
+
+def parse_day(raw: str | None) -> date | None:
+    """Read ?date=YYYY-MM-DD; None when not given."""
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(_("Give the date as YYYY-MM-DD."), fields={"date": "format"}) from None
+
+
+def report_day(operation: Operation, day: date | str | None) -> date:
+    """Check the day asked for (default: today, or the closing day); refuse days before the
+    operation opened or still to come."""
+    if isinstance(day, str) or day is None:
+        day = parse_day(day)
+    first = opened_day(operation)
+    if day is None:
+        return max(min(today(), _last_day(operation)), first)
+    if day < first:
+        raise Invalid(_("The operation opened on %(day)s: choose that day or a later one.",
+                        day=first.isoformat()), fields={"date": "before_opening"})
+    if day > today():
+        raise Invalid(_("That day has not come yet."), fields={"date": "future"})
+    return day
+
+
+def _last_day(operation: Operation) -> date:
+    if operation.closed_dt is not None:
+        return local_day(operation.closed_dt, current_app.config["TIMEZONE"])
+    return today()
+
+
+def _filename(report, ext: str) -> str:
+    return f"daily-report-{report.operation_id}-{report.day.isoformat()}.{ext}"
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store"})
+
+
+def _daily_page(operation, day, form=None, status=200):
+    report = build_daily_report(operation, day)
+    form = form or NoteForm(formdata=None, text=report.note)
+    return render_template("reports/daily.html", op=operation, report=report,
+                           rows=report_rows(report), section_label=section_label, form=form,
+                           max_note=MAX_NOTE_CHARS), status
+
+
+@bp.route("/o/<int:op_id>/reports/daily")
+@allow(*READERS)
+def daily(op_id):
+    operation = get_operation(op_id)
+    return _daily_page(operation, report_day(operation, request.args.get("date")))
+
+
+@bp.route("/o/<int:op_id>/reports/daily/note", methods=["POST"])
+@allow("admin")
+def save_note(op_id):
+    operation = get_operation(op_id)
+    day = report_day(operation, request.args.get("date"))
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            save_daily_note(operation, day, form.text.data, actor=actor_name())
+            flash(_("Notes saved."), "info")
+            return redirect(url_for(".daily", op_id=op_id, date=day.isoformat()))
+        except Invalid as err:
+            show_domain_errors(form, err)
+    return _daily_page(operation, day, form=form, status=422)
+
+
+@bp.route("/o/<int:op_id>/reports/daily.csv")
+@allow(*READERS)
+def daily_csv(op_id):
+    operation = get_operation(op_id)
+    report = build_daily_report(operation, report_day(operation, request.args.get("date")))
+    return _download(exports.daily_csv(report), "text/csv; charset=utf-8",
+                     _filename(report, "csv"))
+
+
+@bp.route("/o/<int:op_id>/reports/daily.xlsx")
+@allow(*READERS)
+def daily_xlsx(op_id):
+    operation = get_operation(op_id)
+    report = build_daily_report(operation, report_day(operation, request.args.get("date")))
+    return _download(exports.daily_xlsx(report),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     _filename(report, "xlsx"))
+
+
+@bp.route("/o/<int:op_id>/stats")
+@public
+def stats(op_id):
+    """The day's figures as councils publish them: counts only, nobody's data."""
+    operation = get_operation(op_id)
+    report = build_daily_report(operation, report_day(operation, request.args.get("date")))
+    return render_template("reports/stats.html", op=operation, report=report,
+                           rows=report_rows(report, public=True), section_label=section_label)
+
+
+@bp.route("/prefecture")
+@allow(*PREFECTURE)
+def prefecture():
+    """Every open operation's figures for today, side by side (a prefecture-wide server)."""
+    operations = db.session.scalars(select(Operation).where(Operation.status == "open")
+                                    .order_by(Operation.kind.desc(), Operation.id)).all()
+    day = today()
+    reports = [build_daily_report(op, max(day, opened_day(op))) for op in operations]
+    return render_template("reports/prefecture.html", reports=reports, day=day,
+                           operations={op.id: op for op in operations}, figures=KEY_FIGURES)
+
+
+# The prefecture view's rows: (key, label, how to read it from a report).
+KEY_FIGURES = (
+    ("volunteers", _l("Volunteers today"), lambda r: r.today.volunteers.people),
+    ("volunteers_total", _l("Volunteers since opening"), lambda r: r.cumulative.volunteers.people),
+    ("out_of_prefecture", _l("From outside the prefecture"),
+     lambda r: r.today.volunteers.out_of_prefecture),
+    ("needs_received", _l("Needs received today"), lambda r: r.today.needs.received),
+    ("needs_completed", _l("Needs completed today"), lambda r: r.today.needs.completed),
+    ("needs_waiting", _l("Needs waiting"), lambda r: r.waiting),
+    ("needs_total", _l("Needs received since opening"), lambda r: r.cumulative.needs.received),
+    ("teams_dispatched", _l("Teams dispatched today"), lambda r: r.today.activity.teams_dispatched),
+    ("people_hours", _l("People-hours today"), lambda r: r.today.activity.people_hours),
+    ("injuries", _l("Injuries today"), lambda r: r.today.activity.injuries),
+    ("near_misses", _l("Near-misses today"), lambda r: r.today.activity.near_misses),
+)
+
+
+# --- export of a whole operation (admin: it holds personal data) -----------------------------
+
+def _anonymised() -> bool:
+    return request.args.get("anonymised") in ("1", "true", "yes")
+
+
+@bp.route("/o/<int:op_id>/export")
+@allow("admin")
+def export(op_id):
+    return render_template("reports/export.html", op=get_operation(op_id))
+
+
+@bp.route("/o/<int:op_id>/export/needs.gpkg")
+@allow("admin")
+def export_needs(op_id):
+    operation = get_operation(op_id)
+    anonymised = _anonymised()
+    name = f"needs-{op_id}{'-anonymised' if anonymised else ''}.gpkg"
+    return _download(exports.needs_geopackage(operation, anonymised=anonymised),
+                     "application/geopackage+sqlite3", name)
+
+
+@bp.route("/o/<int:op_id>/export/operation.zip")
+@allow("admin")
+def export_zip(op_id):
+    operation = get_operation(op_id)
+    anonymised = _anonymised()
+    name = f"operation-{op_id}{'-anonymised' if anonymised else ''}.zip"
+    return _download(exports.operation_zip(operation, anonymised=anonymised),
+                     "application/zip", name)
