@@ -43,6 +43,8 @@ def metrics_of(events, **kw):
     ([4, 10, 6], 50, 6),
     ([4, 10, 6], 90, 10),
     (list(range(1, 21)), 90, 18),
+    ([1, 2, 3, 4, 5], 50, 3),          # rank ceil(2.5) = 3, not round(2.5) = 2
+    (list(range(1, 8)), 90, 7),        # rank ceil(6.3) = 7: the slowest of seven
 ])
 def test_nearest_rank_percentile(values, q, expected):
     assert percentile(values, q) == expected
