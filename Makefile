@@ -1,6 +1,6 @@
 # make run  - set everything up and start the app with demo data (SQLite in instance/)
 # make test - set everything up and run the whole suite
-# make bench - print the benchmark figures (check-in, map load, matching, geometry)
+# make bench - print the benchmark figures (check-in, map load, matching, geometry, reports)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -61,6 +61,7 @@ bench: $(STAMP) i18n browser
 	$(BIN)/python bench/map.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/geo.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

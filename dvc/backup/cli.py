@@ -1,6 +1,7 @@
 """flask --app dvc backup / restore / close-operation / purge."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -106,7 +107,6 @@ def close_operation_command(operation_id: int, yes: bool):
 
 
 def _local(moment, days: int = 0) -> str:
-    from datetime import timedelta
     return local_day(moment + timedelta(days=days), current_app.config["TIMEZONE"]).isoformat()
 
 

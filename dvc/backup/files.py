@@ -269,7 +269,11 @@ def _pg_contents(file: Path) -> Contents:
         raise BackupError(f"{file} is not a pg_dump archive: {done.stderr.strip()}")
     if not re.search(r"TABLE DATA \S+ alembic_version ", done.stdout):
         raise BackupError(f"{file} is not a dvc database (it has no alembic_version table)")
-    return Contents("(in the dump)", None, None)
+    data = subprocess.run([_tool("pg_restore"), "--data-only", "--table=alembic_version",
+                           "--file=-", str(file)], capture_output=True, text=True)
+    rows = re.search(r"COPY \S*alembic_version \(version_num\) FROM stdin;\n(\w+)\n",
+                     data.stdout)
+    return Contents(rows.group(1) if rows else "unknown", None, None)
 
 
 def restore(url: str | URL, file: Path) -> None:

@@ -79,11 +79,12 @@ def prepare_https(app: Flask, port: int) -> Path:
     state = ensure_tls(app)
     _echo_state(state, tls_dir(app))
     app.config["SESSION_COOKIE_SECURE"] = True
+    urls = https_urls(state, port)
     click.echo(f"dvc is running: https://127.0.0.1:{port}/")
-    for url in https_urls(state, port):
+    for url in urls:
         click.echo(f"  on the local network: {url}")
-    click.echo(f"  tablets trust the laptop once from: {https_urls(state, port)[0] + 'ca'}"
-               if https_urls(state, port) else f"  CA page: https://127.0.0.1:{port}/ca")
+    first = urls[0] if urls else f"https://127.0.0.1:{port}/"
+    click.echo(f"  each tablet trusts the laptop once, from {first}ca")
     return tls_dir(app)
 
 

@@ -134,7 +134,7 @@ def identify(operation: Operation, text: str) -> PaperCode:
     if token is not None:
         serial = codes.preprinted_serial(_secret(), operation.id, token)
         if serial is None:
-            raise Invalid(_("This is not a pre-printed code of this operation."),
+            raise Invalid(_("This is not a pre-printed code of this centre."),
                           code="not_preprinted", fields={"code": "unknown"})
         row = db.session.scalar(select(VolunteerCode).where(
             VolunteerCode.code_hash == codes.token_hash(token)))

@@ -196,14 +196,14 @@ def archive_for(app) -> MBTiles | PMTiles | None:
 
 
 def read_active(instance: Path) -> dict:
-    """Return the settings `tiles import` recorded (MAP_TILE_ARCHIVE and its attribution)."""
+    """Return the setting `tiles import` recorded (MAP_TILE_ARCHIVE)."""
     path = Path(instance) / "tiles" / ACTIVE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {k: v for k, v in data.items() if k in ("MAP_TILE_ARCHIVE", "MAP_TILE_ATTRIBUTION")
-            and isinstance(v, str) and v}
+    value = data.get("MAP_TILE_ARCHIVE") if isinstance(data, dict) else None
+    return {"MAP_TILE_ARCHIVE": value} if isinstance(value, str) and value else {}
 
 
 def import_archive(source: Path, instance: Path, name: str | None = None) -> ArchiveInfo:
@@ -220,8 +220,6 @@ def import_archive(source: Path, instance: Path, name: str | None = None) -> Arc
         os.replace(tmp, target)
     info = open_archive(target).info
     active = {"MAP_TILE_ARCHIVE": f"tiles/{target.name}"}
-    if info.attribution:
-        active["MAP_TILE_ATTRIBUTION"] = info.attribution
     tmp = folder / (ACTIVE + ".tmp")
     tmp.write_text(json.dumps(active, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, folder / ACTIVE)

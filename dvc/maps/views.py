@@ -76,9 +76,12 @@ def _basemap() -> Basemap | None:
     config = current_app.config
     basemap = choose_basemap(config.get("MAP_TILE_URL"), config.get("MAP_TILE_ATTRIBUTION"),
                              _archive_url())
-    if basemap is not None and basemap.local and _archive() is not None:
-        # Past the archive's deepest zoom Leaflet enlarges its tiles instead of asking for more.
-        basemap = replace(basemap, max_native_zoom=_archive().info.max_zoom)
+    archive = _archive() if basemap is not None and basemap.local else None
+    if archive is not None:
+        # Past the archive's deepest zoom Leaflet enlarges its tiles instead of asking for more;
+        # the archive's own attribution says whose map it is.
+        basemap = replace(basemap, max_native_zoom=archive.info.max_zoom,
+                          attribution=archive.info.attribution or basemap.attribution)
     return basemap
 
 

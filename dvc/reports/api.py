@@ -7,10 +7,9 @@ from flask_smorest import Blueprint
 
 from dvc.auth.access import public
 from dvc.operations.operations import get_operation
-from dvc.reports.daily import DailyReport, Figures, build_daily_report
+from dvc.reports.daily import DailyReport, Figures, build_daily_report, report_day
 from dvc.reports.schemas import DailyStatsOut, DailyStatsQuery
 from dvc.reports.table import PUBLIC_ACTIVITY
-from dvc.reports.views import report_day
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api/v1",
                description="Daily figures (日報), open data: anonymous counts only")

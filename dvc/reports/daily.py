@@ -1,9 +1,11 @@
 """The daily report (日報): one day's figures and the same figures since the operation opened.
 
-Every figure is computed from the records and the event log, one query per family of figures
-(volunteers, needs received, need outcomes, needs open, surveys, teams, incidents, equipment),
-each giving the day and the cumulative value together; nothing is read row by row. Days are
-local days in the centre's time zone (config TIMEZONE). How each figure is counted:
+Every figure is computed from the records and the event log with a fixed number of aggregate
+queries, whatever the size of the operation: one per family of figures (volunteers; needs
+received; surveyed; the day's outcomes; continuing; statuses at the end of the day, two for a
+past day; teams; incidents; equipment), each giving the day and the cumulative value together;
+nothing is read row by row. Days are local days in the centre's time zone (config TIMEZONE).
+How each figure is counted:
 
 Volunteers (受付), from check-ins (CheckIn) on the day; the cumulative column adds up the days
 (延べ人数, people-days):
@@ -43,22 +45,25 @@ Activity:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import case, distinct, exists, func, literal, select
 from sqlalchemy.orm import aliased
 
 from dvc.core.clock import local_day
-from dvc.core.context import now
+from dvc.core.context import now, today
 from dvc.core.db import UTCDateTime
+from dvc.core.errors import Invalid
 from dvc.core.events import Event
 from dvc.equipment.models import ItemType, Movement
 from dvc.extensions import db
 from dvc.needs.models import OPEN, Need, Survey
 from dvc.operations.models import Operation
+from dvc.reports.operations import daily_note
 from dvc.teams.models import ActivityReport, Incident, Team, TeamMember
 from dvc.volunteers.models import CheckIn, Volunteer
 
@@ -159,12 +164,45 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
 
 
 def opened_day(operation: Operation) -> date:
+    """Return the local day the operation opened (its day 1)."""
     return local_day(operation.opened_dt, current_app.config["TIMEZONE"])
+
+
+def parse_day(raw: str | None) -> date | None:
+    """Read ?date=YYYY-MM-DD; None when not given."""
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(_("Give the date as YYYY-MM-DD."), fields={"date": "format"}) from None
+
+
+def report_day(operation: Operation, day: date | str | None) -> date:
+    """Check the day asked for (default: today, or the closing day); refuse days before the
+    operation opened or still to come."""
+    if isinstance(day, str) or day is None:
+        day = parse_day(day)
+    first = opened_day(operation)
+    if day is None:
+        return max(min(today(), _last_day(operation)), first)
+    if day < first:
+        raise Invalid(_("The operation opened on %(day)s: choose that day or a later one.",
+                        day=first.isoformat()), fields={"date": "before_opening"})
+    if day > today():
+        raise Invalid(_("That day has not come yet."), fields={"date": "future"})
+    return day
+
+
+def _last_day(operation: Operation) -> date:
+    """The operation's last day: the day it closed, or today."""
+    if operation.closed_dt is not None:
+        return local_day(operation.closed_dt, current_app.config["TIMEZONE"])
+    return today()
 
 
 def build_daily_report(operation: Operation, day: date) -> DailyReport:
     """Compute the report of one local day: the day's figures and those since opening."""
-    from dvc.reports.operations import daily_note
     start, end = day_bounds(day, current_app.config["TIMEZONE"])
     moment = now()
     prefecture = operation.prefecture or current_app.config["HOME_PREFECTURE"]
@@ -213,8 +251,8 @@ def _volunteers(op_id: int, day: date, prefecture: str) -> tuple[Volunteers, Vol
              .group_by(rows.c.today, rows.c.site_id))
     counts = {"day": defaultdict(int), "cumulative": defaultdict(int)}
     sites = {"day": defaultdict(int), "cumulative": defaultdict(int)}
-    for today, site_id, people, new_people, grouped, groups, home in db.session.execute(query):
-        for column in ("day", "cumulative") if today else ("cumulative",):
+    for is_today, site_id, people, new_people, grouped, groups, home in db.session.execute(query):
+        for column in ("day", "cumulative") if is_today else ("cumulative",):
             c = counts[column]
             c["people"] += people
             c["new"] += new_people
@@ -327,8 +365,8 @@ def _activity(op_id: int, start: datetime, end: datetime,
                     func.sum(case((teams.c.estimated, 1), else_=0)))
              .group_by(teams.c.today))
     day, cumulative = defaultdict(float), defaultdict(float)
-    for today, count, people_out, person_seconds, estimated in db.session.execute(query):
-        for c in (day, cumulative) if today else (cumulative,):
+    for is_today, count, people_out, person_seconds, estimated in db.session.execute(query):
+        for c in (day, cumulative) if is_today else (cumulative,):
             # PostgreSQL sums into numeric (Decimal): make every figure a plain number.
             c["teams_dispatched"] += int(count)
             c["people_dispatched"] += int(people_out or 0)
@@ -340,8 +378,8 @@ def _activity(op_id: int, start: datetime, end: datetime,
         .where(Incident.operation_id == op_id, Incident.reported_dt < end)
         .group_by(Incident.kind))
     names = {"injury": "injuries", "near_miss": "near_misses"}
-    for kind, total, today in incidents:
-        cumulative[names[kind]], day[names[kind]] = total, today
+    for kind, total, on_day in incidents:
+        cumulative[names[kind]], day[names[kind]] = total, on_day
     return _activity_of(day), _activity_of(cumulative)
 
 
@@ -361,12 +399,11 @@ def _losses(op_id: int, start: datetime, end: datetime) -> tuple[ItemLoss, ...]:
                Movement.moved_dt < end)
         .group_by(ItemType.id, ItemType.name, ItemType.unit, Movement.kind)
         .order_by(ItemType.name, Movement.kind))
-    return tuple(ItemLoss(name, unit, kind, int(today), int(total))
-                 for name, unit, kind, today, total in rows)
+    return tuple(ItemLoss(name, unit, kind, int(on_day), int(total))
+                 for name, unit, kind, on_day, total in rows)
 
 
 def _with_losses(activity: Activity, losses, column: str) -> Activity:
-    from dataclasses import replace
     return replace(activity,
                    equipment_lost=sum(getattr(x, column) for x in losses if x.kind == "lost"),
                    equipment_broken=sum(getattr(x, column) for x in losses

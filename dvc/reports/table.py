@@ -10,14 +10,14 @@ from dvc.needs.labels import STATUSES as NEED_STATUSES
 from dvc.reports.daily import DailyReport
 
 SECTIONS = {"volunteers": _l("Volunteers"), "sites": _l("Volunteers by site"),
-            "needs": _l("Needs"), "activity": _l("Activity and safety")}
+            "needs": _l("Needs: received and handled"), "activity": _l("Activity and safety")}
 VOLUNTEERS = (
     ("people", _l("Volunteers (people)")),
     ("new", _l("New (first time)")),
     ("repeat", _l("Repeat")),
-    ("individuals", _l("Individuals")),
-    ("in_groups", _l("In groups")),
-    ("groups", _l("Groups")),
+    ("individuals", _l("Individuals (people)")),
+    ("in_groups", _l("In groups (people)")),
+    ("groups", _l("Groups that came")),
     ("in_prefecture", _l("From inside the prefecture")),
     ("out_of_prefecture", _l("From outside the prefecture")),
 )

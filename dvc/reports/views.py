@@ -2,9 +2,7 @@
 prefecture view, and the export of a whole operation for the records."""
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,7 +11,6 @@ from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from dvc.auth.access import actor_name, allow, public
-from dvc.core.clock import local_day
 from dvc.core.context import today
 from dvc.core.errors import Invalid
 from dvc.core.forms import show_domain_errors
@@ -21,7 +18,7 @@ from dvc.extensions import db
 from dvc.operations.models import Operation
 from dvc.operations.operations import get_operation
 from dvc.reports import exports
-from dvc.reports.daily import build_daily_report, opened_day
+from dvc.reports.daily import build_daily_report, opened_day, report_day
 from dvc.reports.operations import MAX_NOTE_CHARS, save_daily_note
 from dvc.reports.table import report_rows, section_label
 
@@ -35,38 +32,6 @@ PREFECTURE = ("viewer",)
 class NoteForm(FlaskForm):
     text = TextAreaField(_l("Notes from the head of the centre"),
                          validators=[Length(max=MAX_NOTE_CHARS)])
-
-
-def parse_day(raw: str | None) -> date | None:
-    """Read ?date=YYYY-MM-DD; None when not given."""
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise Invalid(_("Give the date as YYYY-MM-DD."), fields={"date": "format"}) from None
-
-
-def report_day(operation: Operation, day: date | str | None) -> date:
-    """Check the day asked for (default: today, or the closing day); refuse days before the
-    operation opened or still to come."""
-    if isinstance(day, str) or day is None:
-        day = parse_day(day)
-    first = opened_day(operation)
-    if day is None:
-        return max(min(today(), _last_day(operation)), first)
-    if day < first:
-        raise Invalid(_("The operation opened on %(day)s: choose that day or a later one.",
-                        day=first.isoformat()), fields={"date": "before_opening"})
-    if day > today():
-        raise Invalid(_("That day has not come yet."), fields={"date": "future"})
-    return day
-
-
-def _last_day(operation: Operation) -> date:
-    if operation.closed_dt is not None:
-        return local_day(operation.closed_dt, current_app.config["TIMEZONE"])
-    return today()
 
 
 def _filename(report, ext: str) -> str:
@@ -161,7 +126,8 @@ KEY_FIGURES = (
     ("needs_completed", _l("Needs completed today"), lambda r: r.today.needs.completed),
     ("needs_waiting", _l("Needs waiting"), lambda r: r.waiting),
     ("needs_total", _l("Needs received since opening"), lambda r: r.cumulative.needs.received),
-    ("teams_dispatched", _l("Teams dispatched today"), lambda r: r.today.activity.teams_dispatched),
+    ("teams_dispatched", _l("Teams dispatched today"),
+     lambda r: r.today.activity.teams_dispatched),
     ("people_hours", _l("People-hours today"), lambda r: r.today.activity.people_hours),
     ("injuries", _l("Injuries today"), lambda r: r.today.activity.injuries),
     ("near_misses", _l("Near-misses today"), lambda r: r.today.activity.near_misses),

@@ -91,11 +91,12 @@ def form_team(operation: Operation, need: Need, member_ids: list[int], leader_id
         raise _busy(busy_volunteer_ids(member_ids) or set(member_ids)) from None
     if need.status != "assigned":
         advance_by_team(need, "assigned", actor=actor)
+    warnings = team_warnings(need, [c.volunteer for c in checkins.values()], headcount)
+    # The warnings go in the log too: drills count mismatches (a skill or vehicle missing).
     log_event("team.formed", actor=actor, operation_id=operation.id, subject=team,
               payload={"need_id": need.id, "member_ids": member_ids, "leader_id": leader_id,
-                       "headcount": headcount})
-    volunteers = [c.volunteer for c in checkins.values()]
-    return team, team_warnings(need, volunteers, headcount)
+                       "headcount": headcount, "warnings": warnings})
+    return team, warnings
 
 
 def _busy(ids) -> Conflict:

@@ -93,10 +93,23 @@ def test_daily_report_prints_on_one_a4_page(open_tab, busy_day):
     # 8 volunteer figures, 6 sites, 6 need figures, waiting and its 7 statuses, 8 activity.
     assert rows == 8 + 6 + 6 + 1 + 7 + 8, rows
     assert tab.page.locator("#report-note").inner_text().startswith("本日は北町")
+    tab.shot("daily-report-screen")
     tab.page.emulate_media(media="print")
     assert tab.page.locator("#note-form").is_hidden()
     assert tab.page.locator(".topbar").is_hidden()
     pdf = tab.page.pdf(format="A4", print_background=True)
     assert pdf_pages(pdf) == 1, pdf_pages(pdf)
     tab.shot("daily-report-print")
+    tab.assert_clean()
+
+
+def test_public_figures_page_renders_offline_for_anyone(open_tab, busy_day):
+    tab = open_tab(viewport={"width": 390, "height": 844}, is_mobile=True)
+    tab.goto(f"/o/{busy_day.op_id}/stats")
+    tab.assert_no_junk()
+    people = tab.page.locator('#stats tr[data-figure="people"] td').all_inner_texts()
+    assert people == ["18", "18"]
+    text = tab.page.inner_text("body")
+    assert "ボランティア 0" not in text and "依頼者" not in text and "手を切った" not in text
+    tab.shot("stats-phone")
     tab.assert_clean()

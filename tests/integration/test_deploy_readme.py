@@ -1,8 +1,8 @@
 """Every command in deploy/README.md's server, backup, upgrade and power/network sections runs.
 
-`flask --app dvc ...` lines run as shown (the USB stick is a temp folder); `sudo -u dvc
-.../dvc-admin ...` lines run through deploy/dvc-admin pointed at this checkout and a temp
-/etc/dvc/env (PostgreSQL in a scratch database when DVC_TEST_DATABASE_URL is set);
+`flask --app dvc ...` lines run as shown (in this process; the USB stick is a temp folder);
+`sudo -u dvc .../dvc-admin ...` lines run through deploy/dvc-admin pointed at this checkout and
+a temp /etc/dvc/env (PostgreSQL in a scratch database when DVC_TEST_DATABASE_URL is set);
 `systemctl start dvc-backup.service` runs that unit's ExecStart lines. What only root on a real
 server can do (apt-get, useradd, systemctl ...) is listed below with what tests it instead; a new
 command in those sections that is in neither group fails this test."""
@@ -17,6 +17,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from flask.cli import cli as flask_cli
 
 from dvc.config import ROOT
 from tests.integration.scratch import PG_URL, create_pg_database, drop_pg_database
@@ -84,7 +86,7 @@ class Sandbox:
         self.tmp = tmp
         self.usb = tmp / "usb"
         self.server_backups = tmp / "var-backups-dvc"
-        self.laptop_env = {**os.environ, "DVC_INSTANCE_PATH": str(tmp / "laptop"),
+        self.laptop_env = {"DVC_INSTANCE_PATH": str(tmp / "laptop"),
                            "DATABASE_URL": f"sqlite:///{tmp / 'laptop' / 'dvc.sqlite3'}"}
         # /opt/dvc as dvc-admin expects it: app/ is this checkout, venv/ this virtualenv.
         home = tmp / "opt-dvc"
@@ -110,8 +112,7 @@ class Sandbox:
             env = self.server_env
         elif command.startswith("flask --app dvc "):
             command = command.replace("/media/usb/dvc-backups", str(self.usb))
-            argv = [str(BIN / "flask"), "--app", "dvc", *self._args(command[16:], self.usb)]
-            env = self.laptop_env
+            return self.flask(self._args(command[16:], self.usb))
         elif command == "systemctl start dvc-backup.service":
             return self._backup_service()
         else:
@@ -119,6 +120,13 @@ class Sandbox:
         stdin = "a-long-password\na-long-password\n" if "user create" in command else None
         return subprocess.run(argv, cwd=ROOT, env=env, input=stdin, capture_output=True,
                               text=True, timeout=300)
+
+    def flask(self, args: list[str]) -> subprocess.CompletedProcess:
+        """`flask --app dvc ARGS` on the laptop, in this process (a process each is slow)."""
+        result = CliRunner().invoke(flask_cli, ["--app", "dvc", *args], env=self.laptop_env)
+        error = "" if result.exception is None or isinstance(result.exception, SystemExit) \
+            else repr(result.exception)
+        return subprocess.CompletedProcess(args, result.exit_code, result.output, error)
 
     def _args(self, rest: str, backups: Path) -> list[str]:
         return [EXAMPLE_BACKUP.sub(lambda _: Path(self.newest(backups)).name, a)
@@ -147,8 +155,7 @@ def sandbox(tmp_path):
     box = Sandbox(tmp_path, url)
     # The laptop has been set up as in the sections above ours (make run does the same).
     for setup in (["init-db"], ["demo-data"]):
-        subprocess.run([str(BIN / "flask"), "--app", "dvc", *setup], cwd=ROOT,
-                       env=box.laptop_env, check=True, capture_output=True)
+        assert box.flask(setup).returncode == 0
     yield box
     if PG_URL:
         drop_pg_database("dvc_readme_test")

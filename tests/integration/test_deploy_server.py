@@ -66,7 +66,8 @@ def test_app_unit_runs_gunicorn_as_a_user_with_the_environment_file():
 
 def test_backup_timer_starts_the_backup_service():
     service = unit("dvc-backup.service")["Service"]
-    assert service["Type"] == ["oneshot"] and service["User"] == unit("dvc.service")["Service"]["User"]
+    assert service["Type"] == ["oneshot"]
+    assert service["User"] == unit("dvc.service")["Service"]["User"]
     commands = [shlex.split(c) for c in service["ExecStart"]]
     assert commands[0][1:5] == ["--app", "dvc", "backup", "/var/backups/dvc"]
     assert commands[1][1:] == ["--app", "dvc", "purge"]  # after a fresh backup

@@ -125,3 +125,20 @@ def test_the_order_form_checks_its_numbers(clients, operation):
     nothing = desk.post(f"/o/{operation[0]}/fallback?lang=en",
                         data={"volunteers": 0, "needs": 0, "dispatch": 0})
     assert nothing.status_code == 422 and "how many" in nothing.text
+
+
+def test_a_drills_pack_says_drill_on_every_sheet_and_its_codes_fit_no_other_operation(
+        app, clients, operation):
+    from dvc.extensions import db
+    from dvc.operations.operations import create_operation
+    with app.app_context():
+        drill = create_operation("訓練 豪雨", "drill", prefecture="東京都",
+                                 municipality="テスト市", actor="test")
+        db.session.commit()
+        drill_id = drill.id
+    desk = clients["coordinator"]
+    page = order(desk, drill_id, volunteers=2, needs=1, dispatch=1)
+    assert page.text.count("訓練 / DRILL") >= 1 + 2 + 1 + 1  # the cover and every sheet
+    need = [c for c in printed_codes(page.text) if c.startswith("DVCPN")][0]
+    real = desk.get(f"/o/{operation[0]}/fallback/scan", query_string={"code": need})
+    assert real.status_code == 422
