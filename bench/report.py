@@ -4,19 +4,19 @@
 1. Makes a temporary SQLite database with the migrations (the schema, and its indexes, that a
    centre really runs on) and, through SQLAlchemy Core bulk inserts, one operation of 90 days
    (Kurashiki 2018 sizes: a main centre and three satellites) holding
-     - 60,000 check-ins (`--checkins`) from about 27,000 registrations, 1 in 25 a group of 3-10
-       who stay together; more at weekends and early on, 4 in 10 check-ins by repeat
+     - 60,000 check-ins (`--checkins`) from about 38,000 registrations, 1 in 25 a group of 3-10
+       who stay together; more at weekends and early on, about 4 in 10 check-ins by repeat
        volunteers;
      - 8,000 needs (`--needs`), most received in the first weeks, each surveyed, then served
        by teams of about five of the day's volunteers (continuing needs first) until a team
        reports it completed; a few cancelled, referred or on hold; those left open at the end
        wait in every open status;
-     - about 14,000 teams, with their members, activity reports, injuries and near-misses,
+     - about 10,000 teams, with their members, activity reports, injuries and near-misses,
        and the equipment each took and brought back (a few items lost or broken);
      - and every event the real operations write for all of that (registrations, check-ins,
        needs received / surveyed / status changes, team formed / dispatched / on site /
        finished / returned / reported, incidents, equipment lent / returned / lost / broken),
-       with the same kinds and payloads, in time order: about 320,000 events.
+       with the same kinds and payloads, in time order: about 245,000 events.
 2. Puts the app's clock at 16:00 (JST) on day 86 (a late day, after the teams came back)
    and times, each once to warm up then the median of `--runs` runs:
      - `build_daily_report` for that day and for the day before (a whole day);

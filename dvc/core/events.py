@@ -28,10 +28,7 @@ class Event(db.Model):
     payload: Mapped[dict] = mapped_column(default=dict)
 
     __table_args__ = (
-        # Also serves the daily report: a need's status at the end of a past day is its last
-        # status event before it (GROUP BY subject_id over this index, bench/report.py).
-        Index("ix_event_operation_kind_subject", "operation_id", "kind", "subject_id",
-              "scenario_dt"),
+        Index("ix_event_operation_kind", "operation_id", "kind"),
         Index("ix_event_subject", "subject_type", "subject_id"),
     )
 

@@ -76,7 +76,10 @@ def https_urls(state: tls.TlsState, port: int) -> list[str]:
 def prepare_https(app: Flask, port: int) -> Path:
     """Make sure the certificates fit this laptop now, say where to connect, and mark cookies
     secure; return the TLS folder for the server."""
-    state = ensure_tls(app)
+    try:
+        state = ensure_tls(app)
+    except (tls.TlsError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
     _echo_state(state, tls_dir(app))
     app.config["SESSION_COOKIE_SECURE"] = True
     urls = https_urls(state, port)
