@@ -232,7 +232,7 @@ def build_daily_report(operation: Operation, day: date) -> DailyReport:
 def _volunteers(op_id: int, day: date, prefecture: str) -> tuple[Volunteers, Volunteers]:
     earlier = aliased(CheckIn)
     # New: no check-in of the same volunteer on an earlier day (a probe of the unique
-    # (volunteer_id, day) index per row: faster than grouping every volunteer's first day).
+    # (volunteer_id, day) index per row: cheaper than grouping every volunteer's first day).
     new = ~exists().where(earlier.volunteer_id == CheckIn.volunteer_id, earlier.day < CheckIn.day)
     # Flags are computed in a subquery and grouped outside it: PostgreSQL cannot tell that a
     # GROUP BY expression with its own bound parameters is the one in the select list.

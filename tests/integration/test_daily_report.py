@@ -326,7 +326,8 @@ def test_the_report_takes_the_same_number_of_queries_whatever_the_rows(app, cloc
                 build_daily_report(get_operation(scenario["op"]), DAY2)
             finally:
                 event.remove(db.engine, "before_cursor_execute", listener)
-            return len(statements)
+            # SQLite's BEGIN goes through the cursor too (dvc/web.py); PostgreSQL's does not.
+            return len([s for s in statements if not s.startswith("BEGIN")])
 
     before = count_queries()
     desk = {"Authorization": "Bearer " + _token(app, "reception")}
@@ -337,10 +338,9 @@ def test_the_report_takes_the_same_number_of_queries_whatever_the_rows(app, cloc
                                  "health_ok": True}).status_code == 201
     after = count_queries()
     assert report_of(app, scenario["op"], DAY2).today.volunteers.people == 11
-    # BEGIN, the operation, its sites, the day's notes and nine figure queries: volunteers,
-    # needs received, surveyed, the day's outcomes, continuing, statuses, teams, incidents,
-    # equipment.
-    assert before == after == 13
+    # The operation, its sites, the day's notes and nine figure queries: volunteers, needs
+    # received, surveyed, the day's outcomes, continuing, statuses, teams, incidents, equipment.
+    assert before == after == 12
 
 
 def _token(app, role):
