@@ -48,12 +48,34 @@ def demo_data():
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--display-name", default="")
-def user_create(name, role, password, display_name):
+@click.option("--operation", "operations", type=int, multiple=True,
+              help="A council's staff: the operation(s) it may see (repeat). Without it the "
+                   "account sees every operation on the server (prefecture staff).")
+def user_create(name, role, password, display_name, operations):
     """Create a staff account."""
-    from dvc.auth.operations import create_user
-    _commit_or_fail(lambda: create_user(name, role, password, display_name=display_name,
-                                        actor="cli"))
-    click.echo(f"created {name} ({role})")
+    from dvc.auth.operations import assign_operations, create_user
+
+    def create():
+        user = create_user(name, role, password, display_name=display_name, actor="cli")
+        if operations:
+            assign_operations(user, list(operations), actor="cli")
+    _commit_or_fail(create)
+    scope = f"operations {', '.join(map(str, operations))}" if operations else "all operations"
+    click.echo(f"created {name} ({role}; {scope})")
+
+
+@user_cli.command("operations")
+@click.argument("name")
+@click.argument("operation_ids", type=int, nargs=-1)
+def user_operations(name, operation_ids):
+    """Set the operations a staff account may see (none: every operation)."""
+    from dvc.auth.operations import assign_operations
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    _commit_or_fail(lambda: assign_operations(user, list(operation_ids), actor="cli"))
+    click.echo(f"{name} sees " + (f"operations {', '.join(map(str, operation_ids))}"
+                                  if operation_ids else "every operation"))
 
 
 @user_cli.command("token")

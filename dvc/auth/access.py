@@ -51,20 +51,22 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def deny(status: int):
+def deny(status: int, message: str | None = None):
     """Answer 401 or 403 in the form the client understands."""
     if wants_json():
         code = "unauthorized" if status == 401 else "forbidden"
-        message = _("Sign in first.") if status == 401 else _("Your role may not do this.")
+        message = message or (_("Sign in first.") if status == 401
+                              else _("Your role may not do this."))
         return jsonify(error=code, message=message, fields={}), status
     if status == 401:
         return redirect(url_for("auth.login", next=request.full_path))
     return render_template("error.html", status=403,
-                           message=_("Your role may not open this page.")), 403
+                           message=message or _("Your role may not open this page.")), 403
 
 
 def enforce_access():
-    """before_request hook: check the endpoint's declared roles against the user."""
+    """before_request hook: check the endpoint's declared roles against the user, and that a
+    council's staff only reach their own operations."""
     roles = roles_of(request.endpoint)
     if roles is PUBLIC:
         return None
@@ -72,7 +74,39 @@ def enforce_access():
         return deny(401)
     if roles is None or not current_user.has_role(*roles):
         return deny(403)
+    operation_id = operation_of_request()
+    if operation_id is not None and not current_user.sees(operation_id):
+        return deny(403, _("This belongs to another centre's operation: your account is not "
+                           "part of it."))
     return None
+
+
+# URL arguments that name a record, and the model whose operation_id owns it.
+OWNED_BY = {"need_id": "dvc.needs.models:Need", "team_id": "dvc.teams.models:Team",
+            "site_id": "dvc.sites.models:Site", "shelter_id": "dvc.shelters.models:Shelter",
+            "volunteer_id": "dvc.volunteers.models:Volunteer"}
+
+
+def operation_of_request() -> int | None:
+    """The operation the requested URL belongs to, or None (no operation in it, or unknown)."""
+    from importlib import import_module
+
+    from dvc.extensions import db
+    args = request.view_args or {}
+    if "op_id" in args:
+        return args["op_id"]
+    for name, target in OWNED_BY.items():
+        if name in args:
+            module, model = target.split(":")
+            row = db.session.get(getattr(import_module(module), model), args[name])
+            return row.operation_id if row is not None else None
+    return None
+
+
+def visible(query, column):
+    """Limit a query over operations to those the user may see."""
+    ids = current_user.operation_ids if current_user.is_authenticated else frozenset()
+    return query if ids is None else query.where(column.in_(ids))
 
 
 

@@ -31,6 +31,26 @@ class User(UserMixin, db.Model):
     def has_role(self, *roles: str) -> bool:
         return self.role == "admin" or self.role in roles
 
+    @property
+    def operation_ids(self) -> frozenset[int] | None:
+        """The operations a council's staff may see; None: all (a prefecture's staff)."""
+        ids = frozenset(db.session.scalars(db.select(UserOperation.operation_id).where(
+            UserOperation.user_id == self.id)))
+        return ids or None
+
+    def sees(self, operation_id: int) -> bool:
+        ids = self.operation_ids
+        return ids is None or operation_id in ids
+
+
+class UserOperation(db.Model):
+    """Ties a council's staff account to its own operations (centres) on a shared server."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operation.id", ondelete="CASCADE"),
+                                              primary_key=True)
+
 
 class ApiToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)

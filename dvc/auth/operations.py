@@ -41,6 +41,21 @@ def create_user(username: str, role: str, password: str, *, display_name: str = 
     return user
 
 
+def assign_operations(user: User, operation_ids: list[int], *, actor: str) -> None:
+    """Tie a council's staff account to its operations; with none it sees every operation."""
+    from dvc.auth.models import UserOperation
+    from dvc.operations.models import Operation
+    unknown = [i for i in operation_ids if db.session.get(Operation, i) is None]
+    if unknown:
+        raise Invalid(f"no operation {unknown}", fields={"operation": "unknown"})
+    db.session.execute(db.delete(UserOperation).where(UserOperation.user_id == user.id))
+    db.session.add_all(UserOperation(user_id=user.id, operation_id=i)
+                       for i in sorted(set(operation_ids)))
+    db.session.flush()
+    log_event("user.operations", actor=actor, subject=user,
+              payload={"operation_ids": sorted(set(operation_ids))})
+
+
 def authenticate(username: str, password: str) -> User | None:
     """Return the active user with these credentials, or None."""
     user = db.session.scalar(select(User).where(User.username == username))

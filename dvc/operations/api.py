@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from dvc.auth.access import actor_name, allow
+from dvc.auth.access import actor_name, allow, visible
 from dvc.auth.models import ROLES
 from dvc.core.japan import PREFECTURES
 from dvc.extensions import db
@@ -38,8 +38,8 @@ class OperationOut(Schema):
 @allow(*ROLES)
 def list_operations():
     """List operations, open ones first."""
-    return db.session.scalars(
-        db.select(Operation).order_by(Operation.status.desc(), Operation.id.desc())).all()
+    return db.session.scalars(visible(db.select(Operation), Operation.id).order_by(
+        Operation.status.desc(), Operation.id.desc())).all()
 
 
 @bp.route("/operations", methods=["POST"])

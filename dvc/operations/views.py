@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import FloatField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from dvc.auth.access import actor_name, allow
+from dvc.auth.access import actor_name, allow, visible
 from dvc.auth.models import ROLES
 from dvc.core.errors import Invalid
 from dvc.core.forms import choices, show_domain_errors
@@ -51,8 +51,9 @@ def refuse(form: FlaskForm, err: Invalid) -> None:
 @bp.route("/")
 @allow(*ROLES)
 def index():
-    operations = db.session.scalars(
-        db.select(Operation).order_by(Operation.status.desc(), Operation.id.desc())).all()
+    operations = db.session.scalars(visible(
+        db.select(Operation), Operation.id).order_by(Operation.status.desc(),
+                                                     Operation.id.desc())).all()
     return render_template("operations/index.html", operations=operations, form=OperationForm())
 
 
@@ -68,7 +69,8 @@ def create():
             return redirect(url_for(".detail", op_id=operation.id))
         except Invalid as err:
             refuse(form, err)
-    operations = db.session.scalars(db.select(Operation).order_by(Operation.id.desc())).all()
+    operations = db.session.scalars(visible(db.select(Operation), Operation.id)
+                                    .order_by(Operation.id.desc())).all()
     return render_template("operations/index.html", operations=operations, form=form), 422
 
 

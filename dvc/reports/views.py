@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
-from dvc.auth.access import actor_name, allow, public
+from dvc.auth.access import actor_name, allow, public, visible
 from dvc.core.context import today
 from dvc.core.errors import Invalid
 from dvc.core.forms import show_domain_errors
@@ -108,7 +108,8 @@ def stats(op_id):
 @allow(*PREFECTURE)
 def prefecture():
     """Every open operation's figures for today, side by side (a prefecture-wide server)."""
-    operations = db.session.scalars(select(Operation).where(Operation.status == "open")
+    operations = db.session.scalars(visible(select(Operation), Operation.id)
+                                    .where(Operation.status == "open")
                                     .order_by(Operation.kind.desc(), Operation.id)).all()
     day = today()
     reports = [build_daily_report(op, max(day, opened_day(op))) for op in operations]
