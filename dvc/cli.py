@@ -144,6 +144,8 @@ def serve(host, port, threads, use_https):
 
     from dvc.demo import demo_accounts
     app = current_app._get_current_object()
+    log_file = log_to_instance(app)
+    click.echo(f"log: {log_file}")
     if use_https:
         from dvc.deploy.cli import prepare_https
         tls_folder = prepare_https(app, port)
@@ -160,6 +162,30 @@ def serve(host, port, threads, use_https):
         from dvc.deploy.https import serve as https_serve
         return https_serve(app, host, port, tls_folder, threads)
     waitress_serve(app, host=host, port=port, threads=threads, ident="dvc")
+
+
+LOG_BYTES, LOG_FILES = 5 * 2**20, 10
+
+
+def log_to_instance(app: Flask) -> str:
+    """Write the server's log (the app's errors, waitress's, cheroot's) to instance/logs/,
+    rotated, so a borrowed laptop keeps what happened beside its database."""
+    import logging
+    from logging.handlers import RotatingFileHandler
+    from pathlib import Path
+    folder = Path(app.instance_path) / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "dvc.log"
+    root = logging.getLogger()
+    if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
+        handler = RotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_FILES,
+                                      encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.INFO)
+        root.addHandler(handler)
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+    app.logger.info("dvc server starting")
+    return str(path)
 
 
 def _lan_addresses() -> list[str]:

@@ -41,3 +41,27 @@ def test_demo_data_loads_once_with_a_roster(app):
         r = roster(op, today())
         assert len(r.checkins) == 30 and r.new and r.repeat
         assert ("reception", "reception-demo") in demo_accounts()
+
+
+def test_the_server_log_goes_to_instance(app, tmp_path, monkeypatch):
+    """`serve` writes its log, rotated, to instance/logs/dvc.log beside the database."""
+    import logging
+    from pathlib import Path
+
+    from dvc.cli import log_to_instance
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    path = Path(log_to_instance(app))
+    root = logging.getLogger()
+    try:
+        assert path == Path(app.instance_path) / "logs" / "dvc.log"
+        app.logger.error("kiosk 3 lost its connection")
+        assert log_to_instance(app) == str(path)          # a second call adds no handler
+        assert sum(getattr(h, "baseFilename", None) == str(path) for h in root.handlers) == 1
+        for handler in root.handlers:
+            handler.flush()
+        text = path.read_text(encoding="utf-8")
+        assert "dvc server starting" in text and "kiosk 3 lost its connection" in text
+    finally:
+        for handler in [h for h in root.handlers if getattr(h, "baseFilename", None) == str(path)]:
+            root.removeHandler(handler)
+            handler.close()
