@@ -74,31 +74,36 @@ def enforce_access():
         return deny(401)
     if roles is None or not current_user.has_role(*roles):
         return deny(403)
+    if current_user.operation_ids is None:      # the prefecture's staff see everything
+        return None
     operation_id = operation_of_request()
-    if operation_id is not None and not current_user.sees(operation_id):
+    if operation_id is not None and operation_id not in current_user.operation_ids:
         return deny(403, _("This belongs to another centre's operation: your account is not "
                            "part of it."))
     return None
 
 
-# URL arguments that name a record, and the model whose operation_id owns it.
-OWNED_BY = {"need_id": "dvc.needs.models:Need", "team_id": "dvc.teams.models:Team",
-            "site_id": "dvc.sites.models:Site", "shelter_id": "dvc.shelters.models:Shelter",
-            "volunteer_id": "dvc.volunteers.models:Volunteer"}
+def owned_by() -> dict:
+    """URL arguments that name a record, and the model whose operation_id owns it (imported
+    here: the domains import this module)."""
+    from dvc.needs.models import Need
+    from dvc.shelters.models import Shelter
+    from dvc.sites.models import Site
+    from dvc.teams.models import Team
+    from dvc.volunteers.models import Volunteer
+    return {"need_id": Need, "team_id": Team, "site_id": Site, "shelter_id": Shelter,
+            "volunteer_id": Volunteer}
 
 
 def operation_of_request() -> int | None:
     """The operation the requested URL belongs to, or None (no operation in it, or unknown)."""
-    from importlib import import_module
-
     from dvc.extensions import db
     args = request.view_args or {}
     if "op_id" in args:
         return args["op_id"]
-    for name, target in OWNED_BY.items():
+    for name, model in owned_by().items():
         if name in args:
-            module, model = target.split(":")
-            row = db.session.get(getattr(import_module(module), model), args[name])
+            row = db.session.get(model, args[name])
             return row.operation_id if row is not None else None
     return None
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -31,16 +32,12 @@ class User(UserMixin, db.Model):
     def has_role(self, *roles: str) -> bool:
         return self.role == "admin" or self.role in roles
 
-    @property
+    @cached_property   # the user is loaded per request: read once per request
     def operation_ids(self) -> frozenset[int] | None:
         """The operations a council's staff may see; None: all (a prefecture's staff)."""
         ids = frozenset(db.session.scalars(db.select(UserOperation.operation_id).where(
             UserOperation.user_id == self.id)))
         return ids or None
-
-    def sees(self, operation_id: int) -> bool:
-        ids = self.operation_ids
-        return ids is None or operation_id in ids
 
 
 class UserOperation(db.Model):

@@ -25,3 +25,10 @@ def show_domain_errors(form, err) -> bool:
         field.errors = [*field.errors, message]
         shown = True
     return shown
+
+
+def show_domain_error(form, err, fallback: str) -> None:
+    """Put a domain error beside its fields, or beside `fallback` when none is on this form."""
+    if not show_domain_errors(form, err):
+        field = getattr(form, fallback)
+        field.errors = [*field.errors, err.message]

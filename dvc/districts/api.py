@@ -7,31 +7,14 @@ from pathlib import Path
 from flask import request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
 
 from dvc.auth.access import actor_name, allow
 from dvc.core.errors import Invalid
 from dvc.districts import operations as ops
-from dvc.extensions import db
-from dvc.needs.models import OPEN, Need
 from dvc.operations.operations import get_operation
 
 bp = Blueprint("districts_api", __name__, url_prefix="/api/v1",
                description="Districts (地区)")
-WAITING = ("ready", "continuing")
-
-
-def need_counts(operation) -> dict[str, dict[str, int]]:
-    """Open and waiting needs per district."""
-    rows = db.session.execute(select(Need.district, Need.status, func.count()).where(
-        Need.operation_id == operation.id, Need.status.in_(OPEN))
-        .group_by(Need.district, Need.status)).all()
-    counts: dict[str, dict[str, int]] = {}
-    for district, status, n in rows:
-        entry = counts.setdefault(district, {"open": 0, "waiting": 0})
-        entry["open"] += n
-        entry["waiting"] += n if status in WAITING else 0
-    return counts
 
 
 @bp.route("/operations/<int:op_id>/districts", methods=["GET"])
@@ -39,17 +22,14 @@ def need_counts(operation) -> dict[str, dict[str, int]]:
 def list_districts(op_id):
     """Districts as GeoJSON, with open needs, needs waiting for a team and serving sites."""
     operation = get_operation(op_id)
-    counts = need_counts(operation)
-    serving = {}
-    for site in operation.sites:
-        for name in site.service_districts or ():
-            serving.setdefault(name, []).append(site.id)
+    counts = ops.need_counts(operation)
+    serving = ops.serving_by_district(operation)
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": d.id, "geometry": d.geometry, "properties": {
             "name": d.name, "source": d.source,
             "open_needs": counts.get(d.name, {}).get("open", 0),
             "waiting_needs": counts.get(d.name, {}).get("waiting", 0),
-            "sites": serving.get(d.name, [])}}
+            "sites": [s.id for s in serving.get(d.name, [])]}}
         for d in ops.district_rows(operation)],
         "outside": len(ops.needs_to_check(operation))}
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from dvc.core.context import now
 from dvc.core.events import log_event
@@ -12,7 +12,7 @@ from dvc.districts.geometry import (ERRORS, DistrictFileError, DistrictSet, loca
 from dvc.districts.models import District
 from dvc.districts.serving import ServiceSite, serving_sites
 from dvc.extensions import db
-from dvc.needs.models import Need
+from dvc.needs.models import OPEN, WAITING, Need
 from dvc.operations.models import Operation
 
 # Built district sets by operation, rebuilt when the operation's districts change.
@@ -136,7 +136,6 @@ def place_points(operation: Operation, things: list) -> None:
 
 
 def open_needs(operation: Operation) -> list[Need]:
-    from dvc.needs.models import OPEN
     return list(db.session.scalars(select(Need).where(
         Need.operation_id == operation.id, Need.status.in_(OPEN))))
 
@@ -151,6 +150,28 @@ def relocate_all(operation: Operation) -> None:
     place_points(operation, list(db.session.scalars(
         select(Shelter).where(Shelter.operation_id == operation.id))))
     place_needs(operation, open_needs(operation))
+
+
+def need_counts(operation: Operation) -> dict[str | None, dict[str, int]]:
+    """Open needs, and those waiting for a team, per district."""
+    rows = db.session.execute(select(Need.district, Need.status, func.count()).where(
+        Need.operation_id == operation.id, Need.status.in_(OPEN))
+        .group_by(Need.district, Need.status)).all()
+    counts: dict[str | None, dict[str, int]] = {}
+    for district, status, n in rows:
+        entry = counts.setdefault(district, {"open": 0, "waiting": 0})
+        entry["open"] += n
+        entry["waiting"] += n if status in WAITING else 0
+    return counts
+
+
+def serving_by_district(operation: Operation) -> dict[str, list]:
+    """The sites whose service area holds each district."""
+    serving: dict[str, list] = {}
+    for site in operation.sites:
+        for name in site.service_districts or ():
+            serving.setdefault(name, []).append(site)
+    return serving
 
 
 def needs_to_check(operation: Operation) -> list[Need]:

@@ -7,9 +7,9 @@ from flask_babel import ngettext
 
 from dvc.auth.access import allow
 from dvc.core.errors import DomainError
-from dvc.core.forms import show_domain_errors
+from dvc.core.forms import show_domain_error
 from dvc.districts import operations as ops
-from dvc.districts.api import import_upload, need_counts
+from dvc.districts.api import import_upload
 from dvc.districts.forms import DistrictImportForm
 from dvc.extensions import db
 from dvc.operations.operations import get_operation
@@ -19,13 +19,9 @@ READERS = ("coordinator", "needs_intake", "viewer")
 
 
 def _page(operation, form=None, status: int = 200):
-    serving: dict[str, list] = {}
-    for site in operation.sites:
-        for name in site.service_districts or ():
-            serving.setdefault(name, []).append(site)
     return render_template(
         "districts/index.html", op=operation, districts=ops.district_rows(operation),
-        counts=need_counts(operation), serving=serving, to_check=ops.needs_to_check(operation),
+        counts=ops.need_counts(operation), serving=ops.serving_by_district(operation), to_check=ops.needs_to_check(operation),
         last=ops.last_import(operation),
         form=form or DistrictImportForm(formdata=None)), status
 
@@ -50,8 +46,7 @@ def import_file(op_id):
                              layer=(form.layer.data or "").strip() or None)
     except DomainError as err:
         db.session.rollback()
-        if not show_domain_errors(form, err):
-            form.file.errors = [*form.file.errors, err.message]
+        show_domain_error(form, err, "file")
         flash(_("Nothing was imported: the districts stay as they were."), "error")
         return _page(operation, form, err.status)
     flash(ngettext("%(num)d district imported: %(names)s.",

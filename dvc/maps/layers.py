@@ -75,7 +75,7 @@ class OverviewData:
 
 def overview_data(operation) -> OverviewData:
     """Read the figures the overview is drawn from (counts only: no one's personal data)."""
-    from dvc.districts.api import need_counts
+    from dvc.districts.operations import need_counts
     from dvc.shelters.operations import list_shelters
     from dvc.sites.recruitment import inflow
     counts = need_counts(operation)

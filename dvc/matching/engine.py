@@ -75,25 +75,27 @@ class Pool:
     def cost(self, attrs: frozenset[str]) -> float:
         return sum(self.scarcity.get(a, 0.0) for a in attrs)
 
-    def take(self, key: tuple[int, frozenset]) -> Unit:
-        self.people -= key[0]
+    def _count(self, key: tuple[int, frozenset], sign: int) -> None:
+        self.people += sign * key[0]
         for attr in key[1]:
-            self.attr_count[attr] -= 1
+            self.attr_count[attr] += sign
+
+    def take(self, key: tuple[int, frozenset]) -> Unit:
+        self._count(key, -1)
         return self.buckets[key].pop()
 
     def take_exactly(self, taken: list[Unit]) -> None:
+        """Take these very units (not just units of their kind) out of the pool."""
         for unit in taken:
             key = (unit.people, unit.attrs)
             self.buckets[key].remove(unit)
-            self.buckets[key].append(unit)
-            self.take(key)
+            self._count(key, -1)
 
     def give_back(self, taken: list[Unit]) -> None:
         for unit in reversed(taken):
-            self.buckets[(unit.people, unit.attrs)].append(unit)
-            self.people += unit.people
-            for attr in unit.attrs:
-                self.attr_count[attr] += 1
+            key = (unit.people, unit.attrs)
+            self.buckets[key].append(unit)
+            self._count(key, +1)
 
     def has(self, attr: str) -> bool:
         return self.attr_count[attr] > 0
@@ -310,22 +312,24 @@ def place_leftovers(plan: SitePlan, needs: dict[int, Need]) -> None:
             for nid, us in plan.teams.items()}
     lacking = [nid for nid, us in plan.teams.items() if not any(u.experienced for u in us)]
     free = sorted(plan.pool.free(), key=lambda u: (-u.people, u.order))
+    placed = []
+
+    def place(unit: Unit, nid: int) -> None:
+        plan.teams[nid].append(unit)
+        room[nid] -= unit.people
+        placed.append(unit)
+
     for nid in lacking:
         fits = [u for u in free if u.experienced and u.people <= room[nid]]
         if fits:
             unit = min(fits, key=lambda u: (u.people, u.order))
             free.remove(unit)
-            plan.teams[nid].append(unit)
-            room[nid] -= unit.people
+            place(unit, nid)
     for unit in free:                  # best fit, largest first
-        best = min((r, nid) for nid, r in room.items() if r >= unit.people) if any(
-            r >= unit.people for r in room.values()) else None
+        best = min(((r, nid) for nid, r in room.items() if r >= unit.people), default=None)
         if best is not None:
-            plan.teams[best[1]].append(unit)
-            room[best[1]] -= unit.people
-    placed = {id(u) for us in plan.teams.values() for u in us}
-    for bucket in plan.pool.buckets.values():
-        bucket[:] = [u for u in bucket if id(u) not in placed]
+            place(unit, best[1])
+    plan.pool.take_exactly(placed)
 
 
 def need_orders(site_needs: list[Need], scarcity) -> list[list[Need]]:

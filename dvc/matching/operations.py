@@ -11,7 +11,7 @@ from dvc.core.geo import distance_m
 from dvc.extensions import db
 from dvc.matching import model
 from dvc.matching.engine import suggest
-from dvc.needs.models import Need
+from dvc.needs.models import WAITING, Need
 from dvc.needs.operations import days_waiting, get_need
 from dvc.operations.models import Operation
 from dvc.teams import operations as teams
@@ -19,8 +19,6 @@ from dvc.teams.models import ACTIVE, Team
 from dvc.volunteers import labels
 from dvc.volunteers.models import CheckIn
 
-# Needs that can take a team today: surveyed and ready, or started and continuing.
-MATCHABLE = ("ready", "continuing")
 
 
 def leaders_before(volunteer_ids) -> set[int]:
@@ -48,7 +46,7 @@ def matching_needs(operation: Operation) -> list[model.Need]:
     """Ready and continuing needs that have no active team, as the engine sees them."""
     staffed = select(Team.need_id).where(Team.status.in_(ACTIVE))
     rows = db.session.scalars(select(Need).where(
-        Need.operation_id == operation.id, Need.status.in_(MATCHABLE),
+        Need.operation_id == operation.id, Need.status.in_(WAITING),
         Need.id.not_in(staffed)).order_by(Need.id))
     sites = {s.id: s for s in operation.sites}
     main = operation.main_site

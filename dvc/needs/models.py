@@ -31,6 +31,8 @@ TRANSITIONS = {
 # Statuses staff may set by hand (PATCH); the rest follow from team operations.
 MANUAL = {"received", "survey", "ready", "on_hold", "cancelled", "referred"}
 OPEN = ("received", "survey", "ready", "assigned", "in_progress", "continuing", "on_hold")
+# Waiting for a team: surveyed and ready, or started and continuing.
+WAITING = ("ready", "continuing")
 DECISIONS = ("ready", "specialist", "on_hold", "cancelled")
 
 

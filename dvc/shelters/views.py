@@ -7,7 +7,7 @@ from markupsafe import Markup, escape
 
 from dvc.auth.access import actor_name, allow
 from dvc.core.errors import DomainError, NotFound
-from dvc.core.forms import show_domain_errors
+from dvc.core.forms import show_domain_error
 from dvc.extensions import db
 from dvc.operations.operations import get_operation
 from dvc.shelters import labels
@@ -70,9 +70,7 @@ def _submit(operation, key, form, action, fallback: str, anchor: str):
             done = action(form)
         except DomainError as err:
             db.session.rollback()
-            if not show_domain_errors(form, err):
-                field = getattr(form, fallback)
-                field.errors = [*field.errors, err.message]
+            show_domain_error(form, err, fallback)
             flash(err.message, "error")
             return _page(operation, posted={key: form}, status=err.status)
         flash(done, "info")
@@ -98,8 +96,7 @@ def room(op_id):
     try:
         rooms, need = ops.room_near(operation, form.care_type.data, **form.query())
     except DomainError as err:
-        if not show_domain_errors(form, err):
-            form.need_id.errors = [*form.need_id.errors, err.message]
+        show_domain_error(form, err, "need_id")
         return _page(operation, room={"form": form, "rooms": None}, status=err.status)
     return _page(operation, room={"form": form, "rooms": rooms, "need": need})
 

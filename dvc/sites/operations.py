@@ -4,9 +4,8 @@ from __future__ import annotations
 import re
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from dvc.core.context import now, today
+from dvc.core.context import now
 from dvc.core.errors import Conflict, Invalid, NotFound
 from dvc.core.events import log_event
 from dvc.districts.operations import district_rows, place_points, relocate_all
@@ -105,8 +104,7 @@ def get_site(site_id: int) -> Site:
 def transfer_volunteers(operation: Operation, to_site: Site, volunteer_ids: list[int], *,
                         actor: str) -> list:
     """Send a batch of today's free checked-in volunteers to another site (the shuttle)."""
-    from dvc.teams.operations import busy_volunteer_ids
-    from dvc.volunteers.models import CheckIn
+    from dvc.teams.operations import busy_volunteer_ids, checked_in_today
     if to_site.operation_id != operation.id:
         raise NotFound(_("No such site."), code="unknown_site")
     if to_site.status != "open":
@@ -115,13 +113,7 @@ def transfer_volunteers(operation: Operation, to_site: Site, volunteer_ids: list
     ids = list(dict.fromkeys(volunteer_ids))
     if not ids:
         raise Invalid(_("Choose the volunteers to send."), fields={"volunteer_ids": "required"})
-    checkins = {c.volunteer_id: c for c in db.session.scalars(select(CheckIn).where(
-        CheckIn.operation_id == operation.id, CheckIn.day == today(),
-        CheckIn.volunteer_id.in_(ids)))}
-    missing = [i for i in ids if i not in checkins]
-    if missing:
-        raise Conflict(_("Not checked in today: these volunteers cannot be sent."),
-                       code="not_checked_in", data={"volunteer_ids": missing})
+    checkins = checked_in_today(operation, ids)
     busy = busy_volunteer_ids(ids)
     if busy:
         raise Conflict(_("Already in a team: they stay where their team is."),

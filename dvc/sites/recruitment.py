@@ -9,13 +9,11 @@ from sqlalchemy import func, select
 
 from dvc.core.context import today
 from dvc.extensions import db
-from dvc.needs.models import Need
+from dvc.needs.models import WAITING, Need
 from dvc.operations.models import Operation
 from dvc.sites.models import Site
 
 NEARLY_FULL = 0.8   # of the quota: the public page says "nearly full" from here
-# Needs a site will staff tomorrow: surveyed and waiting, or started and continuing.
-WAITING_WORK = ("ready", "continuing")
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ def people_needed(site: Site) -> int:
     """People its ready and continuing needs ask for (a continuing need: what its team said)."""
     from dvc.teams.models import ActivityReport, Team
     needs = db.session.scalars(select(Need).where(Need.site_id == site.id,
-                                                  Need.status.in_(WAITING_WORK))).all()
+                                                  Need.status.in_(WAITING))).all()
     asked = dict(db.session.execute(
         select(Team.need_id, ActivityReport.people_next).join(ActivityReport)
         .where(Team.need_id.in_([n.id for n in needs]), ActivityReport.people_next.is_not(None))

@@ -7,7 +7,7 @@ from flask_babel import ngettext
 
 from dvc.auth.access import actor_name, allow, public
 from dvc.core.errors import DomainError, NotFound
-from dvc.core.forms import choices, show_domain_errors
+from dvc.core.forms import choices, show_domain_error
 from dvc.districts.operations import district_rows
 from dvc.extensions import db
 from dvc.operations.operations import get_operation
@@ -77,9 +77,7 @@ def _refuse(form, err: DomainError, fallback) -> None:
 
     `fallback` is a field name, or a function of the error that returns one."""
     db.session.rollback()  # the page shows what is stored, not a half-made change
-    if not show_domain_errors(form, err):
-        field = getattr(form, fallback(err) if callable(fallback) else fallback)
-        field.errors = [*field.errors, err.message]
+    show_domain_error(form, err, fallback(err) if callable(fallback) else fallback)
     flash(err.message, "error")
 
 

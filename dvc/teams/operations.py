@@ -32,11 +32,16 @@ def busy_volunteer_ids(volunteer_ids) -> set[int]:
         TeamMember.volunteer_id.in_(volunteer_ids), TeamMember.active)))
 
 
-def _todays_checkins(operation: Operation, volunteer_ids) -> dict[int, CheckIn]:
-    rows = db.session.scalars(select(CheckIn).where(
+def checked_in_today(operation: Operation, volunteer_ids: list[int]) -> dict[int, CheckIn]:
+    """Return these volunteers' check-ins today; refuse if any of them has none."""
+    checkins = {c.volunteer_id: c for c in db.session.scalars(select(CheckIn).where(
         CheckIn.operation_id == operation.id, CheckIn.day == today(),
-        CheckIn.volunteer_id.in_(volunteer_ids)))
-    return {c.volunteer_id: c for c in rows}
+        CheckIn.volunteer_id.in_(volunteer_ids)))}
+    missing = [i for i in volunteer_ids if i not in checkins]
+    if missing:
+        raise Conflict(_("Not checked in today: these volunteers cannot be sent."),
+                       code="not_checked_in", data={"volunteer_ids": missing})
+    return checkins
 
 
 def team_warnings(need: Need, volunteers: list[Volunteer], headcount: int) -> list[str]:
@@ -64,11 +69,7 @@ def form_team(operation: Operation, need: Need, member_ids: list[int], leader_id
     if not member_ids or leader_id not in member_ids:
         raise Invalid(_("Choose the members and a leader among them."),
                       fields={"leader_id": "not_a_member"})
-    checkins = _todays_checkins(operation, member_ids)
-    missing = [i for i in member_ids if i not in checkins]
-    if missing:
-        raise Conflict(_("Not checked in today: these volunteers cannot be sent."),
-                       code="not_checked_in", data={"volunteer_ids": missing})
+    checkins = checked_in_today(operation, member_ids)
     busy = busy_volunteer_ids(member_ids)
     if busy:
         raise _busy(busy)

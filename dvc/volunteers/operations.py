@@ -295,7 +295,8 @@ def check_in(operation: Operation, volunteer: Volunteer, *, site_id: int | None,
     if existing:
         return existing, False
     site = _site_for(operation, site_id)
-    _require_room(site, headcount or (volunteer.group.size if volunteer.group else 1))
+    group_size = volunteer.group.size if volunteer.group else 1
+    _require_room(site, headcount or group_size)
     if not health_ok:
         raise Conflict(_("The health check was not passed: please rest today and do not work."),
                        code="health_not_ok")
@@ -306,7 +307,6 @@ def check_in(operation: Operation, volunteer: Volunteer, *, site_id: int | None,
             raise Conflict(_("No volunteer activity insurance: enrol at the insurance desk first."),
                            code="insurance_required")
         enrol_insurance(volunteer, operation, actor=actor)
-    group_size = volunteer.group.size if volunteer.group else 1
     # Relationships as well as ids: the answer shows both, and the check-in then keeps them
     # loaded (the session holds rows weakly) instead of reading them again to serialise it.
     checkin = CheckIn(operation_id=operation.id, volunteer_id=volunteer.id, site_id=site.id,
