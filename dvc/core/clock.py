@@ -41,6 +41,22 @@ class VirtualClock:
         self._speed = float(speed)
         self._paused = False
 
+    @classmethod
+    def anchored(cls, virtual: datetime, real_at: datetime, speed: float, paused: bool, *,
+                 real=wall_now) -> "VirtualClock":
+        """Rebuild a clock from its saved anchor: it read `virtual` when `real()` read
+        `real_at` (a drill's clock lives in the database between requests)."""
+        clock = cls(virtual, speed, real=real)
+        clock._anchor_real = real_at
+        clock._paused = paused
+        return clock
+
+    def anchor(self) -> tuple[datetime, datetime]:
+        """Return (virtual, real) now, to save and rebuild the clock with `anchored`."""
+        with self._lock:
+            self._reanchor()
+            return self._anchor_virtual, self._anchor_real
+
     def now(self) -> datetime:
         with self._lock:
             return self._now_locked()

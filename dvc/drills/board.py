@@ -1,0 +1,155 @@
+"""What the desks and the trainer see of a running drill: read only, built from the log.
+
+Players see an inject's message, sender, method and desks; never its controller notes.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+
+from dvc.core.context import today
+from dvc.drills import events as kinds
+from dvc.drills import metrics
+from dvc.drills.models import Drill, DrillArrival
+from dvc.drills.operations import (INJECT_RELEASED, drill_events, drill_now, next_inject,
+                                   refs_of, scenario_of)
+from dvc.extensions import db
+from dvc.volunteers.models import CheckIn
+
+BOARD_KINDS = frozenset({kinds.INJECT_DELIVERED, kinds.INJECT_ACKNOWLEDGED,
+                         kinds.INJECT_SKIPPED, INJECT_RELEASED, kinds.CONTINGENCY_FIRED})
+
+
+def utc(moment: datetime) -> str:
+    """Times in the API are UTC (the banner shows them in the scenario's time zone)."""
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def state(drill: Drill) -> dict:
+    """The drill's clock and status, for the banner and the console."""
+    scenario = scenario_of(drill)
+    upcoming = next_inject(drill)
+    return {"operation_id": drill.operation_id, "scenario": scenario.id,
+            "title": scenario.title, "status": drill.status, "speed": drill.speed,
+            "now": utc(drill_now(drill)), "start": utc(scenario.start),
+            "end": utc(scenario.end), "timezone": scenario.timezone,
+            "power_out": list(drill.power_out or []),
+            "next_inject": ({"number": upcoming.number, "at": utc(upcoming.at)}
+                            if upcoming else None),
+            "desks": [{"id": d.id, "name": d.name} for d in scenario.desks]}
+
+
+def _acks(log) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    for e in log:
+        if e.kind == kinds.INJECT_ACKNOWLEDGED:
+            out.setdefault(e.payload["inject"], []).append(
+                {"desk": e.payload.get("desk"), "at": e.scenario_dt.isoformat(),
+                 "actor": e.actor})
+    return out
+
+
+def messages(drill: Drill, desk: str | None = None) -> list[dict]:
+    """Delivered messages, newest first, for one desk (or all), with who acknowledged them."""
+    scenario = scenario_of(drill)
+    log = drill_events(drill, BOARD_KINDS)
+    acks = _acks(log)
+    out, seen = [], set()
+    for e in reversed(log):
+        number = e.payload.get("inject")
+        if e.kind != kinds.INJECT_DELIVERED or number in seen:
+            continue
+        seen.add(number)
+        inject = scenario.inject(number)
+        if desk and inject.to and desk not in inject.to:
+            continue
+        out.append({"inject": number, "type": inject.type, "at": e.scenario_dt.isoformat(),
+                    "from": inject.sender, "to": list(inject.to), "method": inject.method,
+                    "message": inject.message, "acknowledged": acks.get(number, []),
+                    "acknowledged_by_desk": any(a["desk"] == desk for a in acks.get(number, []))
+                    if desk else bool(acks.get(number))})
+    return out
+
+
+def timeline(drill: Drill) -> list[dict]:
+    """Every inject for the trainer: when due, delivered, acknowledged, how fast, what fired."""
+    scenario = scenario_of(drill)
+    log = drill_events(drill, BOARD_KINDS)
+    delivered = {}
+    for e in log:
+        if e.kind == kinds.INJECT_DELIVERED:
+            delivered.setdefault(e.payload["inject"], e.scenario_dt)
+    skipped = {e.payload["inject"] for e in log if e.kind == kinds.INJECT_SKIPPED}
+    released = {e.payload["inject"] for e in log if e.kind == INJECT_RELEASED}
+    fired = {e.payload["inject"]: e.payload.get("because") for e in log
+             if e.kind == kinds.CONTINGENCY_FIRED}
+    acks = _acks(log)
+    responses = {r.inject: r for r in _metrics(drill).inject_responses}
+    rows = []
+    for inject in sorted(scenario.injects, key=lambda i: (i.at or scenario.end, i.number)):
+        at = delivered.get(inject.number)
+        response = responses.get(inject.number)
+        rows.append({
+            "number": inject.number, "type": inject.type, "to": list(inject.to),
+            "from": inject.sender, "method": inject.method, "message": inject.message,
+            "notes": inject.notes, "due": utc(inject.at) if inject.at else None,
+            "delivered": at.isoformat() if at else None,
+            "status": _status(inject.number, at, skipped, released, fired, acks),
+            "acknowledged": acks.get(inject.number, []),
+            "response_minutes": round(response.response, 1)
+            if response and response.response is not None else None,
+            "fired_because": fired.get(inject.number),
+            "expect": ({"event": inject.expect.event, "desk": inject.expect.desk}
+                       if inject.expect else None)})
+    return rows
+
+
+def _status(number, at, skipped, released, fired, acks) -> str:
+    if number in skipped:
+        return "skipped"
+    if at is None:
+        return "waiting" if number not in fired else "fired"
+    if acks.get(number):
+        return "acknowledged"
+    return "delivered"
+
+
+def _metrics(drill: Drill, until: datetime | None = None) -> metrics.Metrics:
+    scenario = scenario_of(drill)
+    end = min(until or drill_now(drill), scenario.end)
+    return metrics.compute(drill_events(drill, until=end), scenario=scenario, end=end,
+                           refs=refs_of(drill.operation))
+
+
+def live_metrics(drill: Drill) -> dict:
+    """The metrics so far and a suggested P/S/M/U per objective."""
+    scenario = scenario_of(drill)
+    end = min(drill_now(drill), scenario.end)
+    log = drill_events(drill, until=end)
+    refs = refs_of(drill.operation)
+    values = metrics.compute(log, scenario=scenario, end=end, refs=refs)
+    ratings = metrics.rate(scenario, values, log, refs=refs)
+    return {"as_of": end.isoformat(), "metrics": values.as_dict(),
+            "ratings": [{"objective": r.objective, "rating": r.rating, "value": r.value,
+                         "bound": r.bound, "reason": r.reason} for r in ratings]}
+
+
+def queue(drill: Drill, site_id: int | None = None) -> list[DrillArrival]:
+    """Arrived volunteers not checked in today: the drill's reception queue, first come first."""
+    checked = select(CheckIn.volunteer_id).where(CheckIn.operation_id == drill.operation_id,
+                                                 CheckIn.day == today())
+    query = select(DrillArrival).where(
+        DrillArrival.operation_id == drill.operation_id, DrillArrival.arrived_dt.is_not(None),
+        DrillArrival.volunteer_id.not_in(checked))
+    if site_id is not None:
+        query = query.where(DrillArrival.site_id == site_id)
+    return list(db.session.scalars(query.order_by(DrillArrival.arrived_dt, DrillArrival.id)))
+
+
+def queue_length(drill: Drill) -> int:
+    checked = select(CheckIn.volunteer_id).where(CheckIn.operation_id == drill.operation_id,
+                                                 CheckIn.day == today())
+    return db.session.scalar(select(func.count()).select_from(DrillArrival).where(
+        DrillArrival.operation_id == drill.operation_id, DrillArrival.arrived_dt.is_not(None),
+        DrillArrival.volunteer_id.not_in(checked)))

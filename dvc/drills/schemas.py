@@ -1,0 +1,31 @@
+"""API shapes for drills."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from dvc.drills.models import MAX_SPEED, MIN_SPEED
+
+ACTIONS = ("start", "pause", "resume", "speed", "jump", "end")
+
+
+class DrillIn(Schema):
+    scenario = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                             metadata={"description": "A shipped scenario's name (drills/NAME.yaml)"})
+    seed = fields.Integer(load_default=None, validate=validate.Range(0, 2**31 - 1))
+    speed = fields.Float(load_default=None, validate=validate.Range(MIN_SPEED, MAX_SPEED))
+    name = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class ClockIn(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    speed = fields.Float(load_default=None, validate=validate.Range(MIN_SPEED, MAX_SPEED))
+    to = fields.AwareDateTime(load_default=None,
+                              metadata={"description": "Scenario time to jump to (ISO 8601)"})
+
+
+class AckIn(Schema):
+    desk = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class DeskQuery(Schema):
+    desk = fields.String(load_default=None, validate=validate.Length(max=40))
