@@ -1,13 +1,16 @@
 """JSON API for drills: start one, move its clock, deliver, acknowledge, watch the metrics."""
 from __future__ import annotations
 
+from flask import Response
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from dvc.auth.access import actor_name
 from dvc.drills import board
 from dvc.drills import operations as ops
-from dvc.drills.schemas import AckIn, ClockIn, DeskQuery, DrillIn
+from dvc.drills.record import export_scenario
+from dvc.drills.schemas import AckIn, ClockIn, DeskQuery, DrillIn, ExportQuery, ForkIn, ReplayIn
+from dvc.operations.operations import get_operation
 
 bp = Blueprint("drills_api", __name__, url_prefix="/api/v1",
                description="Drills (訓練): scenarios replayed on a virtual clock")
@@ -91,3 +94,33 @@ def get_timeline(op_id):
 def get_metrics(op_id):
     """Metrics so far and a suggested P/S/M/U rating per objective."""
     return board.live_metrics(ops.get_drill(op_id))
+
+
+@bp.route("/operations/<int:op_id>/scenario", methods=["GET"])
+@bp.arguments(ExportQuery, location="query")
+def get_scenario(args, op_id):
+    """Export a day of any operation as a scenario file (fictional names, moved points)."""
+    text = export_scenario(get_operation(op_id), args["day"])
+    return Response(text, mimetype="application/yaml", headers={
+        "Content-Disposition": f"attachment; filename=recorded-{op_id}.yaml"})
+
+
+@bp.route("/operations/<int:op_id>/replay", methods=["POST"])
+@bp.arguments(ReplayIn)
+def post_replay(data, op_id):
+    """Replay a recorded day of an operation as a new drill."""
+    source = get_operation(op_id)
+    drill = ops.start_drill(export_scenario(source, data["day"]), actor=actor_name(),
+                            speed=data["speed"])
+    drill.source_operation_id = source.id
+    ops.give_to_creator(drill, current_user)
+    return board.state(drill), 201
+
+
+@bp.route("/operations/<int:op_id>/drill/fork", methods=["POST"])
+@bp.arguments(ForkIn)
+def post_fork(data, op_id):
+    """Copy a drill up to a time, then hand live control to the trainees from there."""
+    fork = ops.fork_drill(ops.get_drill(op_id), data["at"], actor=actor_name())
+    ops.give_to_creator(fork, current_user)
+    return board.state(fork), 201

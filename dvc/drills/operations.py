@@ -19,12 +19,12 @@ from sqlalchemy import select
 from dvc.config import ROOT
 from dvc.core.clock import VirtualClock
 from dvc.core.context import base_clock, clock_in_use
-from dvc.core.errors import Conflict, Invalid, NotFound
+from dvc.core.errors import Conflict, DomainError, Invalid, NotFound
 from dvc.core.events import Event, log_event
 from dvc.drills import events as kinds
 from dvc.drills import replay
 from dvc.drills.models import MAX_SPEED, MIN_SPEED, Drill, DrillArrival
-from dvc.drills.scenario import Scenario, ScenarioError, loads
+from dvc.drills.scenario import RecordedDay, Scenario, ScenarioError, loads
 from dvc.extensions import db
 from dvc.operations.models import Operation
 
@@ -35,6 +35,9 @@ CLOCK_CHANGED = "drill.clock"               # {"action", "speed", "to"}
 INJURY = "drill.injury"
 WEATHER_WARNING = "drill.weather_warning"
 SHELTER_SURGE = "drill.shelter_surge"
+RECORDED = "drill.recorded"            # subject need/team; {"ref": "n3"}: what a ref became
+REPLAY_FAILED = "drill.replay_failed"  # {"key", "do", "error", "message"}
+REPLAY_ACTOR = "drill:replay"          # who did a recorded action in a replay
 TRAINER_KINDS = (kinds.INJECT_SKIPPED, INJECT_RELEASED)
 
 
@@ -411,7 +414,95 @@ def refs_of_site(operation: Operation, name: str | None):
 
 def _need(drill, operation, item) -> None:
     from dvc.needs.operations import NeedInput, create_need
-    create_need(operation, NeedInput(**item.item.need_input()), actor=f"{ACTOR}:{item.inject}")
+    need = create_need(operation, NeedInput(**item.item.need_input()),
+                       actor=f"{ACTOR}:{item.inject}")
+    if isinstance(scenario_of(drill).inject(item.inject).payload, RecordedDay):
+        _remember(operation, item.item.ref, need)
+
+
+def _remember(operation: Operation, ref: str, record) -> None:
+    """Note which record a recorded need or team (n3, t4) became, for later actions."""
+    log_event(RECORDED, actor=ACTOR, operation_id=operation.id, subject=record,
+              payload={"ref": ref})
+
+
+def _recalled(operation: Operation, ref: str, model):
+    event = db.session.scalar(select(Event).where(
+        Event.operation_id == operation.id, Event.kind == RECORDED,
+        Event.payload["ref"].as_string() == ref).order_by(Event.id.desc()).limit(1))
+    record = db.session.get(model, event.subject_id) if event else None
+    if record is None:
+        raise NotFound(_("The recorded %(ref)s is not in this replay.", ref=ref),
+                       code="unknown_record")
+    return record
+
+
+def _volunteer(operation: Operation, ref: str):
+    arrival = db.session.scalar(select(DrillArrival).where(
+        DrillArrival.operation_id == operation.id, DrillArrival.person_ref == ref))
+    if arrival is None or arrival.arrived_dt is None:
+        raise NotFound(_("The recorded %(ref)s is not in this replay.", ref=ref),
+                       code="unknown_record")
+    return arrival
+
+
+def _action(drill, operation, item) -> None:
+    """Do what the centre did on the recorded day, until a fork hands control to trainees.
+    An action the replay cannot repeat is logged, not fatal: the drill goes on."""
+    if drill.live_from_dt is not None and item.at >= drill.live_from_dt:
+        return
+    action = item.item
+    try:
+        with db.session.begin_nested():
+            _ACTIONS[action.do](operation, action)
+    except DomainError as error:
+        log_event(REPLAY_FAILED, actor=ACTOR, operation_id=operation.id,
+                  payload={"key": item.key, "do": action.do, "error": error.code,
+                           "message": str(error.message)})
+
+
+def _replay_check_in(operation, action) -> None:
+    from dvc.volunteers.operations import check_in
+    arrival = _volunteer(operation, action.volunteer)
+    check_in(operation, arrival.volunteer, site_id=arrival.site_id, health_ok=True,
+             insurance_enrolled_now=True, method="scan", actor=REPLAY_ACTOR,
+             headcount=action.headcount)
+
+
+def _replay_need_status(operation, action) -> None:
+    from dvc.needs.models import Need
+    from dvc.needs.operations import change_status
+    change_status(_recalled(operation, action.need, Need), action.to, actor=REPLAY_ACTOR,
+                  referred_to="記録" if action.to == "referred" else None)
+
+
+def _replay_form_team(operation, action) -> None:
+    from dvc.needs.models import Need
+    from dvc.teams.operations import form_team
+    need = _recalled(operation, action.need, Need)
+    members = [_volunteer(operation, ref).volunteer_id for ref in action.members]
+    leader = _volunteer(operation, action.leader or action.members[0]).volunteer_id
+    team, _warnings = form_team(operation, need, members, leader, actor=REPLAY_ACTOR)
+    _remember(operation, action.team, team)
+
+
+def _replay_dispatch(operation, action) -> None:
+    from dvc.teams.models import Team
+    from dvc.teams.operations import dispatch_team
+    dispatch_team(_recalled(operation, action.team, Team), transport="walk", actor=REPLAY_ACTOR)
+
+
+def _replay_report(operation, action) -> None:
+    from dvc.teams.models import Team
+    from dvc.teams.operations import report_team
+    report_team(_recalled(operation, action.team, Team), outcome=action.outcome or "completed",
+                actor=REPLAY_ACTOR, reported_by="記録",
+                remaining_work="記録" if action.outcome == "continuing" else None)
+
+
+_ACTIONS = {"check_in": _replay_check_in, "need_status": _replay_need_status,
+            "form_team": _replay_form_team, "dispatch": _replay_dispatch,
+            "report": _replay_report}
 
 
 def _injury(drill, operation, item) -> None:
@@ -448,7 +539,8 @@ def _surge(drill, operation, item) -> None:
 
 _HANDLERS = {"message": _message, "volunteer_arrival": _arrival, "need_request": _need,
              "injury": _injury, "weather_warning": _weather, "site_power_loss": _power,
-             "site_power_restored": _power, "shelter_surge": _surge}
+             "site_power_restored": _power, "shelter_surge": _surge,
+             "recorded_action": _action}
 
 
 # --- the desks and the trainer ---------------------------------------------------------------
@@ -531,6 +623,25 @@ def next_inject(drill: Drill):
                if i.type not in ("contingency", "expected_action") and i.at is not None
                and i.number not in skipped | set(released) | delivered]
     return min(waiting, key=lambda i: (i.at, i.number), default=None)
+
+
+def fork_drill(drill: Drill, at: datetime, *, actor: str) -> Drill:
+    """Start a copy of a replay that plays the record up to `at` and then hands control to
+    the trainees: from `at` on, only arrivals, needs and messages keep coming."""
+    scenario = scenario_of(drill)
+    if not scenario.start <= at <= scenario.end:
+        raise Invalid(_("Choose a time within the scenario."), fields={"at": "range"})
+    fork = start_drill(drill.scenario_text, actor=actor, seed=drill.seed, speed=drill.speed,
+                       name=_("%(name)s (from %(time)s)", name=drill.operation.name,
+                              time=_local(drill, at)))
+    fork.source_operation_id = drill.source_operation_id or drill.operation_id
+    fork.live_from_dt = at
+    fork.status = "paused"
+    _reanchor(fork, at)
+    tick(fork, until=at)
+    with clock_in_use(VirtualClock(at)):
+        _clock_event(fork, "fork", actor, to=at.isoformat())
+    return fork
 
 
 def get_drill(operation_id: int) -> Drill:

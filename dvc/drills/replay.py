@@ -29,11 +29,12 @@ from dvc.drills.events import (DrillEvent, EventIndex, Refs, as_events, first_ma
                                kind_of)
 from dvc.drills.fictional import (DAMAGE, DESCRIPTIONS, Identities, NeedRequest, Person,
                                   draw_person, household, pick)
-from dvc.drills.scenario import (FICTIONAL, Inject, Injury, NeedRequests, Scenario,
-                                 ShelterSurge, SitePowerLoss, VolunteerWave, WeatherWarning)
+from dvc.drills.scenario import (FICTIONAL, Inject, Injury, NeedRequests, RecordedAction,
+                                 RecordedDay, Scenario, ShelterSurge, SitePowerLoss,
+                                 VolunteerWave, WeatherWarning)
 
 DELIVERY_KINDS = ("message", "volunteer_arrival", "need_request", "injury", "weather_warning",
-                  "site_power_loss", "site_power_restored", "shelter_surge")
+                  "site_power_loss", "site_power_restored", "shelter_surge", "recorded_action")
 ADULT_AGE = 18
 
 
@@ -46,7 +47,8 @@ class Arrival:
     registered: bool  # pre-registered: comes with a code; else registers at the kiosk
 
 
-Item = Union[Inject, Arrival, NeedRequest, Injury, WeatherWarning, SitePowerLoss, ShelterSurge]
+Item = Union[Inject, Arrival, NeedRequest, Injury, WeatherWarning, SitePowerLoss, ShelterSurge,
+             RecordedAction]
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,10 @@ def _expand(scenario, inject: Inject, at: datetime, rng, people, state, shapes,
         for i, (offset, need) in enumerate(_needs(scenario, payload, rng, state, shapes),
                                            start=1):
             add("need_request", need, at + offset, f"need/{i}", i)
+    elif isinstance(payload, RecordedDay):
+        for kind, offset, item, suffix in _recorded(scenario, payload, rng, people, state,
+                                                    youngest):
+            add(kind, item, at + offset, suffix, len(out))
     elif isinstance(payload, SitePowerLoss):
         add("site_power_loss", payload, at, "power_lost", 1)
         if payload.duration is not None:
@@ -266,6 +272,38 @@ def _needs(scenario, batch: NeedRequests, rng, state, shapes):
             vehicle_needed=rng.random() < batch.vehicle_share,
             elderly=(elderly := rng.random() < batch.elderly_share),
             living_alone=elderly and rng.random() < 0.4, source=batch.source, site=around)
+
+
+def _recorded(scenario, day: RecordedDay, rng, people, state, youngest):
+    """Yield (kind, offset, item, key suffix) for a recorded day, in the file's order: the
+    recorded people and households get fictional names, phones and addresses."""
+    prefecture = scenario.initial.operation.prefecture
+    municipality = scenario.initial.operation.municipality
+    main = scenario.initial.main_site.name
+    for a in day.arrivals:
+        raw = draw_person(rng, prefecture=prefecture, skills=(), vehicle_share=0.0,
+                          group_share=0.0, youngest=youngest)
+        group = {"group_name": f"グループ{a.ref}", "group_size": a.headcount} \
+            if a.headcount > 1 else {}
+        person = people.identify(replace(raw, skills=a.skills, vehicle=a.vehicle,
+                                         insurance="home" if a.insured else "none",
+                                         insurance_council=f"{raw.municipality}社会福祉協議会"
+                                         if a.insured else None, **group))
+        yield ("volunteer_arrival", a.at,
+               Arrival(person=replace(person, ref=a.ref), site=a.site or main, registered=False),
+               f"arrival/{a.ref}")
+    for n in day.needs:
+        state.needs += 1
+        yield "need_request", n.at, NeedRequest(
+            ref=n.ref, **household(rng, state.needs, municipality=municipality,
+                                   district=n.district),
+            lat=n.lat, lon=n.lon, district=n.district, category=n.category,
+            priority=n.priority, people_min=n.people[0], people_max=n.people[1],
+            est_hours=n.hours, description=rng.choice(DESCRIPTIONS[n.category]),
+            damage=rng.choice(DAMAGE.get(n.category, ("unknown",))), skills=n.skills,
+            vehicle_needed=n.vehicle_needed, elderly=n.elderly, source=n.source), f"need/{n.ref}"
+    for i, action in enumerate(day.actions, start=1):
+        yield "recorded_action", action.at, action, f"action/{i}"
 
 
 # --- running ---------------------------------------------------------------------------------

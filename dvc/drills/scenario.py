@@ -271,7 +271,62 @@ class ShelterSurge:
     kind: str = "shelter_surge"
 
 
-Payload = Union[NeedRequests, VolunteerWave, Injury, WeatherWarning, SitePowerLoss, ShelterSurge]
+@dataclass(frozen=True)
+class RecordedArrival:
+    ref: str                 # "v12": the recorded volunteer (no name is recorded)
+    at: timedelta            # after the inject
+    site: str | None = None
+    headcount: int = 1
+    skills: tuple[str, ...] = ()
+    vehicle: str = "none"
+    insured: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedNeed:
+    ref: str                 # "n3"
+    at: timedelta
+    category: str
+    lat: float
+    lon: float
+    priority: str = "normal"
+    people: tuple[int, int] = (2, 5)
+    hours: float = 3.0
+    skills: tuple[str, ...] = ()
+    vehicle_needed: bool = False
+    elderly: bool = False
+    district: str | None = None
+    source: str = "phone"
+
+
+@dataclass(frozen=True)
+class RecordedAction:
+    """Something the centre did on the recorded day, naming recorded people, needs, teams."""
+
+    at: timedelta
+    do: str                  # check_in | need_status | form_team | dispatch | report
+    volunteer: str | None = None
+    need: str | None = None
+    team: str | None = None
+    members: tuple[str, ...] = ()
+    leader: str | None = None
+    headcount: int | None = None
+    outcome: str | None = None
+    to: str | None = None    # need_status: the need's new status
+
+
+@dataclass(frozen=True)
+class RecordedDay:
+    """A recorded day (flask drill export): replayed as it happened."""
+
+    arrivals: tuple[RecordedArrival, ...] = ()
+    needs: tuple[RecordedNeed, ...] = ()
+    actions: tuple[RecordedAction, ...] = ()
+    kind: str = "recorded_day"
+
+
+Payload = Union[NeedRequests, VolunteerWave, Injury, WeatherWarning, SitePowerLoss, ShelterSurge,
+                RecordedDay]
 
 
 @dataclass(frozen=True)
@@ -765,6 +820,8 @@ class _Semantics:
                           key=True)
         elif kind == "site_power_loss":
             self.site((*path, "site"), payload["site"])
+        elif kind == "recorded_day":
+            self.recorded_day(path, payload)
         elif kind == "shelter_surge":
             name = payload["shelter"]
             if name not in self.shelters:
@@ -774,6 +831,24 @@ class _Semantics:
                     payload["care_type"] not in self.shelters[name].get("care_types", []):
                 self.warn((*path, "care_type"), f"'{name}' does not take {payload['care_type']} "
                                                 "(its care_types): the surge will overflow it")
+
+    def recorded_day(self, path, payload):
+        for i, arrival in enumerate(payload.get("arrivals", [])):
+            if "site" in arrival:
+                self.site((*path, "arrivals", i, "site"), arrival["site"])
+        known = {"volunteer": {a["ref"] for a in payload.get("arrivals", [])},
+                 "need": {n["ref"] for n in payload.get("needs", [])}, "team": set()}
+        for i, action in enumerate(payload.get("actions", [])):
+            for key in ("volunteer", "need", "leader", "members", "team"):
+                kind = "volunteer" if key in ("leader", "members") else key
+                refs = action.get(key, [])
+                for ref in refs if isinstance(refs, list) else [refs]:
+                    if ref not in known[kind] and not (key == "team" and
+                                                       action["do"] == "form_team"):
+                        self.error((*path, "actions", i, key),
+                                   f"'{ref}' is not a recorded {kind} before this action")
+            if action["do"] == "form_team" and "team" in action:
+                known["team"].add(action["team"])
 
     def need_requests(self, path, payload):
         if "site" in payload:
@@ -997,4 +1072,23 @@ def _payload(p: dict) -> Payload:
         if "duration" in rest:
             rest["duration"] = parse_duration(rest["duration"])
         return SitePowerLoss(**rest)
+    if kind == "recorded_day":
+        return _recorded(rest)
     return ShelterSurge(**rest)
+
+
+def _recorded(p: dict) -> RecordedDay:
+    arrivals = tuple(RecordedArrival(**{**a, "at": parse_duration(a["at"]),
+                                        "skills": tuple(a.get("skills", ()))})
+                     for a in p.get("arrivals", ()))
+    needs = []
+    for n in p.get("needs", ()):
+        rest = {k: v for k, v in n.items() if k != "point"}
+        lat, lon = n["point"]
+        needs.append(RecordedNeed(**{**rest, "at": parse_duration(n["at"]), "lat": lat, "lon": lon,
+                                     "skills": tuple(n.get("skills", ())),
+                                     "people": tuple(n.get("people", (2, 5)))}))
+    actions = tuple(RecordedAction(**{**a, "at": parse_duration(a["at"]),
+                                      "members": tuple(a.get("members", ()))})
+                    for a in p.get("actions", ()))
+    return RecordedDay(arrivals=arrivals, needs=tuple(needs), actions=actions)

@@ -29,3 +29,17 @@ class AckIn(Schema):
 
 class DeskQuery(Schema):
     desk = fields.String(load_default=None, validate=validate.Length(max=40))
+
+
+class ExportQuery(Schema):
+    day = fields.Date(load_default=None, metadata={"description": "Service day (default: the last)"})
+
+
+class ReplayIn(Schema):
+    day = fields.Date(load_default=None)
+    speed = fields.Float(load_default=None, validate=validate.Range(MIN_SPEED, MAX_SPEED))
+
+
+class ForkIn(Schema):
+    at = fields.AwareDateTime(required=True,
+                              metadata={"description": "Scenario time to hand control over"})
