@@ -141,3 +141,36 @@ def test_export_replay_and_fork_through_the_api(client, recorded_day, token_for)
     outside = client.post(f"/api/v1/operations/{drill_op}/drill/fork", headers=trainer,
                           json={"at": "2020-01-01T00:00:00+00:00"})
     assert outside.status_code == 422 and "at" in outside.json["fields"]
+
+
+def test_the_after_action_report_suggests_ratings_and_keeps_the_trainers_review(
+        app, client, clock, login):
+    from dvc.drills.models import Drill
+    login("trainer")
+    with app.app_context():
+        drill = drills.start_drill(drills.read_scenario("earthquake-setup"), actor="t")
+        drills.start_clock(drill, actor="t")
+        with clock_in_use(drills.drill_clock(drill)):
+            drills.tick(drill, until=drills.scenario_of(drill).start + timedelta(minutes=40))
+        db.session.commit()
+        op_id = drill.operation_id
+        notes = [i.notes for i in drills.scenario_of(drill).injects if i.notes]
+    page = client.get(f"/o/{op_id}/drill/review")
+    assert page.status_code == 200
+    assert 'data-objective="open-reception"' in page.text and 'data-inject="21"' in page.text
+    assert all(note not in page.text for note in notes)  # controllers' notes stay out
+    saved = client.post(f"/o/{op_id}/drill/review", data={
+        "rating-open-reception": "S", "note-open-reception": "受付開始が遅れた",
+        "strengths": "総務の掲示が早かった", "improvements": "受付の導線",
+        "plan_rows": "2", "plan-0-action": "受付レイアウトの見直し", "plan-0-owner": "総務課",
+        "plan-0-due": "2026-12-01", "plan-1-action": ""})
+    assert saved.status_code == 302
+    with app.app_context():
+        review = db.session.get(Drill, op_id).review
+    assert review["ratings"]["open-reception"] == {"rating": "S", "note": "受付開始が遅れた"}
+    assert review["plan"] == [{"action": "受付レイアウトの見直し", "owner": "総務課",
+                               "due": "2026-12-01"}]
+    bad = client.post(f"/o/{op_id}/drill/review", data={
+        "plan_rows": "1", "plan-0-action": "x", "plan-0-due": "来週"})
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.text
+    assert client.get(f"/o/{op_id}/drill/review").status_code == 200
