@@ -28,12 +28,23 @@ DRILL_KINDS = (INJECT_DELIVERED, INJECT_ACKNOWLEDGED, INJECT_SKIPPED, CONTINGENC
                VOLUNTEER_ARRIVED, SITE_POWER_LOST, SITE_POWER_RESTORED, LEND_REFUSED)
 
 
+# The actor of what the drill engine itself does ("drill", "drill:7"): the needs and
+# volunteers an inject creates are not a desk's action, so they never meet an expectation.
+ENGINE_ACTOR = "drill"
+
+
+def by_engine(actor: str | None) -> bool:
+    """Tell whether an event was logged by the drill engine rather than by a player."""
+    return actor == ENGINE_ACTOR or (actor or "").startswith(ENGINE_ACTOR + ":")
+
+
 @dataclass(frozen=True)
 class DrillEvent:
     kind: str
     at: datetime                 # the event's scenario time (Event.scenario_dt)
     subject: str | None = None   # "team:12"
     payload: Mapping = field(default_factory=dict, hash=False)
+    engine: bool = False         # logged by the drill engine (see by_engine)
 
 
 def as_event(item) -> DrillEvent:
@@ -46,7 +57,8 @@ def as_event(item) -> DrillEvent:
     subject = get("subject")
     if subject is None and get("subject_type"):
         subject = f"{get('subject_type')}:{get('subject_id')}"
-    return DrillEvent(kind=get("kind"), at=at, subject=subject, payload=get("payload") or {})
+    return DrillEvent(kind=get("kind"), at=at, subject=subject, payload=get("payload") or {},
+                      engine=bool(get("engine")) or by_engine(get("actor")))
 
 
 def kind_of(item) -> str | None:
@@ -113,7 +125,8 @@ def matches(event: DrillEvent, kind: str, where=(), refs: Refs | None = None) ->
 def first_match(events: Iterable[DrillEvent], kind: str, where=(), refs: Refs | None = None, *,
                 since: datetime | None = None, until: datetime | None = None,
                 count: int = 1) -> DrillEvent | None:
-    """Return the count-th matching event in [since, until] (events in time order), or None."""
+    """Return the count-th matching event in [since, until] (events in time order), or None.
+    Only players' events match: what the engine logged is never an expected action."""
     clauses = _compiled(where, refs)
     seen = 0
     for event in events:
@@ -121,7 +134,7 @@ def first_match(events: Iterable[DrillEvent], kind: str, where=(), refs: Refs | 
             continue
         if until is not None and event.at > until:
             break
-        if event.kind == kind and _fits(event, clauses):
+        if event.kind == kind and not event.engine and _fits(event, clauses):
             seen += 1
             if seen == count:
                 return event

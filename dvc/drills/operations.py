@@ -29,7 +29,7 @@ from dvc.extensions import db
 from dvc.operations.models import Operation
 
 DRILLS_DIR = ROOT / "drills"
-ACTOR = "drill"
+ACTOR = kinds.ENGINE_ACTOR
 INJECT_RELEASED = "drill.inject_released"   # {"inject": n}: the trainer fired it early
 CLOCK_CHANGED = "drill.clock"               # {"action", "speed", "to"}
 INJURY = "drill.injury"
@@ -37,7 +37,8 @@ WEATHER_WARNING = "drill.weather_warning"
 SHELTER_SURGE = "drill.shelter_surge"
 RECORDED = "drill.recorded"            # subject need/team; {"ref": "n3"}: what a ref became
 REPLAY_FAILED = "drill.replay_failed"  # {"key", "do", "error", "message"}
-REPLAY_ACTOR = "drill:replay"          # who did a recorded action in a replay
+REPLAY_ACTOR = "replay"                # the recorded centre's actions: they count as players'
+
 TRAINER_KINDS = (kinds.INJECT_SKIPPED, INJECT_RELEASED)
 
 
@@ -338,6 +339,8 @@ def tick(drill: Drill, *, until: datetime | None = None) -> list[replay.Delivery
     plan = schedule_of(drill)
     operation = drill.operation
     refs = refs_of(operation)
+    # One pass is enough: what the engine delivers is never a player's expected action
+    # (events.by_engine), so delivering cannot stop a contingency from firing.
     watched = replay.watched_kinds(plan) | set(TRAINER_KINDS) | {kinds.CONTINGENCY_FIRED}
     log = drill_events(drill, frozenset(watched), until=now)
     skipped, released = _trainer_choices(log)

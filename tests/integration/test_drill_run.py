@@ -149,3 +149,25 @@ def test_a_real_operation_is_not_a_drill_and_keeps_the_real_clock(client, operat
     op_id, *_ = operation
     response = client.get(f"/api/v1/operations/{op_id}/drill", headers=token_for("trainer"))
     assert response.status_code == 404 and response.json["error"] == "not_a_drill"
+
+
+def test_needs_the_drill_creates_are_not_the_desks_expected_action(app, client, drill, trainer,
+                                                                   token_for):
+    """Inject 2 expects the needs desk to record a need within 15 minutes: the needs the
+    scenario generates itself do not count, a need the desk enters does."""
+    op = drill["operation_id"]
+    clock_action(client, trainer, op, action="start")
+    clock_action(client, trainer, op, action="jump", to="2026-09-01T09:10:00+09:00")
+    entered = client.post(f"/api/v1/operations/{op}/needs", headers=token_for("needs_intake"),
+                          json={"requester_name": "訓練 花子", "address": "架空市中央1-1",
+                                "category": "debris", "lat": 35.684, "lon": 139.56})
+    assert entered.status_code == 201, entered.text
+    clock_action(client, trainer, op, action="jump", to="2026-09-01T09:30:00+09:00")
+    rows = {r["number"]: r for r in
+            client.get(f"/api/v1/operations/{op}/drill/timeline", headers=trainer).json["injects"]}
+    assert rows[22]["status"] == "waiting"           # not fired: the desk did it
+    assert rows[2]["response_minutes"] == 5.0        # 09:05 delivered, 09:10 entered
+    clock_action(client, trainer, op, action="jump", to="2026-09-01T09:40:00+09:00")
+    rows = {r["number"]: r for r in
+            client.get(f"/api/v1/operations/{op}/drill/timeline", headers=trainer).json["injects"]}
+    assert rows[22]["delivered"] is None and rows[23]["fired_because"] == 3  # no check-in
