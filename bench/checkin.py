@@ -259,15 +259,19 @@ class Seeder:
         self.registered = 0
         self.seconds = 0.0
 
-    def setup(self) -> None:
-        """Build the schema, the operation with its main site, and a reception API token."""
+    def setup(self, schema: str = "migrations") -> None:
+        """Build the schema (with the migrations, or from the models: `schema="models"`), the
+        operation with its main site, and a reception API token."""
         from flask_migrate import upgrade
 
         from dvc.auth.operations import create_user, issue_token
         from dvc.operations.operations import create_operation
         from dvc.sites.operations import create_site
         with self.app.app_context():
-            upgrade()
+            if schema == "migrations":
+                upgrade()
+            else:  # a working tree whose migrations are not written yet
+                self.db.create_all()
             user = create_user("bench-reception", "reception", "bench-password", actor="bench")
             self.token = issue_token(user, actor="bench")
             operation = create_operation("ベンチ市 受付負荷試験（架空）", "real",
@@ -420,11 +424,18 @@ class RawHTTP:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
 
     async def post(self, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+        status, _fields, data = await self.request("POST", path, body, headers)
+        return status, data
+
+    async def request(self, method: str, path: str, body: bytes | None = None,
+                      headers: dict | None = None) -> tuple[int, dict, bytes]:
+        """Send one request; return the status, the headers (names in lower case), the body."""
         await self.connect()
-        head = [f"POST {path} HTTP/1.1", f"Host: {HOST}:{self.port}",
-                "Content-Type: application/json", f"Content-Length: {len(body)}"]
-        head += [f"{k}: {v}" for k, v in headers.items()]
-        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        head = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self.port}"]
+        if body is not None:
+            head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + (body or b""))
         try:
             raw = await self.reader.readuntil(b"\r\n\r\n")
             lines = raw.decode("latin-1").split("\r\n")
@@ -443,7 +454,7 @@ class RawHTTP:
                 data = await self.reader.readexactly(int(fields.get("content-length", "0")))
             if fields.get("connection", "").lower() == "close":
                 await self.close()
-            return status, data
+            return status, fields, data
         except BaseException:
             await self.close()  # the connection's state is unknown: start a new one
             raise

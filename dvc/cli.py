@@ -1,4 +1,5 @@
-"""flask --app dvc ...: init-db, demo-data, user create, user token, districts import."""
+"""flask --app dvc ...: init-db, demo-data, user (create, token, sign-out-everywhere, unlock,
+setup-link), districts import, serve."""
 from __future__ import annotations
 
 import click
@@ -26,6 +27,13 @@ def _commit_or_fail(fn):
         raise click.ClickException(err.message) from None
 
 
+def _user_named(name: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    return user
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db():
@@ -37,10 +45,18 @@ def init_db():
 @click.command("demo-data")
 @with_appcontext
 def demo_data():
-    """Load the fictional demo operation and demo accounts (once)."""
-    from dvc.demo import load_demo
+    """Load the fictional demo operation and demo accounts (once, into an empty database)."""
+    from dvc.demo import holds_other_data, load_demo
+    if holds_other_data():
+        # Not an error: `make run` goes on to serve a real centre's database without the demo.
+        click.echo("demo data not loaded: this database has accounts or operations of its "
+                   "own, and the demo's accounts have published passwords. For training, use "
+                   "another instance folder (DVC_INSTANCE_PATH) or DATABASE_URL.")
+        return
     created = _commit_or_fail(load_demo)
     click.echo("demo data loaded" if created else "demo data already present")
+    click.echo("DEMO DATA: every demo account's password is published (role-demo, e.g. "
+               "admin / admin-demo): for training only, never for a real response")
 
 
 @user_cli.command("create")
@@ -70,9 +86,7 @@ def user_create(name, role, password, display_name, operations):
 def user_operations(name, operation_ids):
     """Set the operations a staff account may see (none: every operation)."""
     from dvc.auth.operations import assign_operations
-    user = db.session.scalar(select(User).where(User.username == name))
-    if user is None:
-        raise click.ClickException(f"no user {name!r}")
+    user = _user_named(name)
     _commit_or_fail(lambda: assign_operations(user, list(operation_ids), actor="cli"))
     click.echo(f"{name} sees " + (f"operations {', '.join(map(str, operation_ids))}"
                                   if operation_ids else "every operation"))
@@ -83,12 +97,46 @@ def user_operations(name, operation_ids):
 def user_token(name):
     """Print a new API bearer token for a user (the last line is the token)."""
     from dvc.auth.operations import issue_token
-    user = db.session.scalar(select(User).where(User.username == name))
-    if user is None:
-        raise click.ClickException(f"no user {name!r}")
+    user = _user_named(name)
     token = _commit_or_fail(lambda: issue_token(user, actor="cli"))
     click.echo(f"bearer token for {name} (shown once; send it as 'Authorization: Bearer ...'):")
     click.echo(token)
+
+
+@user_cli.command("sign-out-everywhere")
+@click.argument("name")
+def user_sign_out_everywhere(name):
+    """End every session of a user (a lost tablet); API tokens stay valid."""
+    from dvc.auth.operations import end_sessions
+    _commit_or_fail(lambda: end_sessions(_user_named(name), actor="cli"))
+    click.echo(f"{name} is signed out on every device")
+
+
+@user_cli.command("unlock")
+@click.argument("name")
+def user_unlock(name):
+    """Let a user locked out by wrong passwords sign in again now."""
+    from dvc.auth.operations import unlock_user
+    _commit_or_fail(lambda: unlock_user(_user_named(name), actor="cli"))
+    click.echo(f"{name} may sign in again")
+
+
+@user_cli.command("setup-link")
+@click.option("--base", default="http://127.0.0.1:5000", show_default=True,
+              help="The address the server is reached at.")
+def user_setup_link(base):
+    """Print the one-time link that creates the first admin account (first run only)."""
+    from dvc.auth.operations import needs_first_admin
+    from dvc.auth.setup import setup_path
+    if not needs_first_admin():
+        raise click.ClickException("accounts exist already: an admin creates the others "
+                                   "(or `flask --app dvc user create`)")
+    click.echo(_first_run_message(base.rstrip("/") + setup_path()))
+
+
+def _first_run_message(link: str) -> str:
+    return ("no staff account yet: open this link once to create the head of the centre's "
+            f"(admin) account:\n  {link}")
 
 
 @districts_cli.command("import")
@@ -155,13 +203,24 @@ def serve(host, port, threads, use_https):
             click.echo(f"  on the local network: http://{address}:{port}/")
     accounts = demo_accounts()
     if accounts:
-        click.echo("demo logins (user / password):")
+        click.echo("DEMO DATA: these demo logins' passwords are published; never enter real "
+                   "people's data here (user / password):")
         for user, password in accounts:
             click.echo(f"  {user:<13} {password}")
+    _print_first_run_link(use_https, port)
     if use_https:
         from dvc.deploy.https import serve as https_serve
         return https_serve(app, host, port, tls_folder, threads)
     waitress_serve(app, host=host, port=port, threads=threads, ident="dvc")
+
+
+def _print_first_run_link(use_https: bool, port: int) -> None:
+    """On a server with no account yet, print the one-time link to create the admin's."""
+    from dvc.auth.operations import needs_first_admin
+    from dvc.auth.setup import setup_path
+    if needs_first_admin():
+        scheme = "https" if use_https else "http"
+        click.echo(_first_run_message(f"{scheme}://127.0.0.1:{port}{setup_path()}"))
 
 
 LOG_BYTES, LOG_FILES = 5 * 2**20, 10
@@ -205,3 +264,5 @@ def init_app(app: Flask) -> None:
     init_backup_cli(app)
     from dvc.deploy.cli import init_app as init_deploy_cli  # tls, tiles
     init_deploy_cli(app)
+    from dvc.drills.cli import drill_cli  # drill check, drill run --headless
+    app.cli.add_command(drill_cli)

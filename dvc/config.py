@@ -34,6 +34,34 @@ class Defaults:
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Staff sessions (dvc/auth/sessions.py). Idle: two hours without a request (a live page
+    # such as the map counts, as its device is in use) means the tablet was left behind, on a
+    # gymnasium table where anyone passes; signing in again takes seconds. Absolute: twelve
+    # hours covers the longest day (07:00 briefing to the 19:00 report), so every shift starts
+    # with a fresh sign-in and a session never outlives its day.
+    SESSION_IDLE_MINUTES = 120
+    SESSION_MAX_HOURS = 12
+    # Flask-Login's "strong" protection ends a session whose address or browser changed: on the
+    # centre's Wi-Fi over plain HTTP it stops a cookie sniffed by another device. A server that
+    # staff reach over mobile data (addresses change) may set "basic".
+    SESSION_PROTECTION = "strong"
+    # Sign-in: after this many wrong passwords in a row an account waits this long (or until an
+    # admin unlocks it). Ten leaves room for typing with the IME on; it caps guessing at about a
+    # thousand tries a day per account, against passwords of at least 8 characters.
+    LOGIN_MAX_FAILURES = 10
+    LOGIN_LOCK_MINUTES = 15
+    # Rate limits (Flask-Limiter; dvc/auth/limits.py), per client address. In-memory counters
+    # are per process: a server with several workers sets a shared store, e.g.
+    # DVC_RATELIMIT_STORAGE_URI=redis://localhost:6379. Signed-in staff are never limited on
+    # public pages (a reception kiosk registers walk-ins all morning).
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    # Generous: volunteers on the centre's Wi-Fi or a carrier's NAT share one address.
+    LIMIT_FAILED_LOGINS = "30 per 10 minutes"     # wrong sign-ins from one address
+    LIMIT_PUBLIC_PAGES = "300 per minute"          # each public page or file, read
+    LIMIT_PUBLIC_POSTS = "60 per minute;1000 per hour"   # all public forms and API posts
+    LIMIT_CODE_MISSES = "30 per 10 minutes"        # unknown or mistyped volunteer codes
     # CSRF is checked in one before_request hook so that bearer-token API clients skip it.
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None

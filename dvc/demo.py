@@ -33,7 +33,8 @@ PLACES = [("東京都", "架空市"), ("東京都", "三鷹市"), ("東京都", 
 
 
 def demo_password(role: str) -> str:
-    """Demo accounts' passwords; they exist only where demo data was loaded."""
+    """Demo accounts' passwords, published (README, `serve`, the sign-in page says so); they
+    exist only where `flask demo-data` put them, into a database that held nothing else."""
     return f"{role}-demo"
 
 
@@ -145,9 +146,19 @@ def _shelters(operation) -> None:
             set_occupancy(shelter, staying, actor=ACTOR)
 
 
+def holds_other_data() -> bool:
+    """Tell whether the database has accounts or operations that are not the demo's: then
+    `flask demo-data` refuses, as the demo's accounts have published passwords."""
+    from dvc.operations.models import Operation
+    if demo_accounts():
+        return False
+    return bool(db.session.scalar(select(User.id).limit(1))
+                or db.session.scalar(select(Operation.id).limit(1)))
+
+
 def load_demo() -> bool:
     """Load the demo once; return False when it is already there."""
-    if db.session.scalar(select(User.id).where(User.username == "admin")):
+    if demo_accounts():
         return False
     for role in ROLES:
         create_user(role, role, demo_password(role), display_name=f"デモ {role}", actor=ACTOR)

@@ -2,21 +2,27 @@
 from __future__ import annotations
 
 import logging
+import re
+from urllib.parse import urlsplit
 
 from babel import support
 from flask import (Flask, current_app, g, has_request_context, jsonify, render_template,
                    request, session)
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Domain
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
-from dvc.auth.access import enforce_access, wants_json, writes
+from dvc.auth.access import enforce_access, may, wants_json, writes
 from dvc.config import ROOT
-from dvc.core.errors import DomainError
+from dvc.core.errors import DomainError, Invalid, flatten_field_errors, nul_fields
+from dvc.drills.guard import enter_drill
 from dvc.extensions import api, babel, csrf, db, login, migrate
 from dvc.needs import labels as need_labels
 from dvc.sites import labels as site_labels
@@ -114,28 +120,118 @@ def _set_language():
 # --- sign-in and CSRF --------------------------------------------------------------------
 
 def _load_user(user_id: str):
-    from dvc.auth.models import User
-    return db.session.get(User, int(user_id))
+    from dvc.auth.sessions import load_user  # refuses a session that ran out (sessions.py)
+    return load_user(user_id)
 
 
 def _load_bearer(req):
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return None
-    from dvc.auth.operations import user_for_token
-    return user_for_token(header[7:].strip())
+    """Return the user behind the request's bearer token (looked up once per request), or None."""
+    if not hasattr(req, "dvc_bearer_user"):
+        header = req.headers.get("Authorization", "")
+        req.dvc_bearer_user = None
+        if header.startswith("Bearer "):
+            from dvc.auth.operations import user_for_token
+            req.dvc_bearer_user = user_for_token(header[7:].strip())
+    return req.dvc_bearer_user
 
 
 def _check_csrf():
-    """CSRF on every state change, except API calls that carry their own credential (a bearer
-    token) or none at all (anonymous public endpoints have no session to ride on)."""
+    """CSRF on every state change, except API calls that carry their own valid credential (a
+    bearer token: a browser never adds one by itself) or none at all (an anonymous call to the
+    public API has no session to ride on). A bearer header that names no token does not excuse
+    a request that a session cookie signs in."""
     if request.method not in UNSAFE or not current_app.config["WTF_CSRF_ENABLED"]:
         return
-    if request.headers.get("Authorization", "").startswith("Bearer "):
+    if _load_bearer(request) is not None:
         return
     if wants_json() and not current_user.is_authenticated:
         return
     csrf.protect()
+
+
+# --- security headers --------------------------------------------------------------------
+
+class SecurityHeaders(Talisman):
+    """Flask-Talisman, leaving alone a Referrer-Policy a page set for itself (a volunteer's page
+    has its code in the URL and keeps it from other sites)."""
+
+    def _set_referrer_policy_headers(self, headers):
+        headers.setdefault("Referrer-Policy", self.referrer_policy)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, its cookie marked Secure whenever the request came over
+    HTTPS (`serve --https`, or nginx in front): the field laptop on plain HTTP keeps working."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]
+                    or (has_request_context() and request.is_secure))
+
+
+talisman = SecurityHeaders()
+# Who may use what the browser offers: the reception kiosk reads QR codes with the camera;
+# nothing asks for the position, the microphone or the like.
+PERMISSIONS = {"camera": "(self)", "geolocation": "()", "microphone": "()", "usb": "()",
+               "payment": "()", "browsing-topics": "()"}
+
+
+def tile_hosts(tile_url: str | None) -> list[str]:
+    """The origin of the online basemap's tiles, as a CSP source ("{s}." becomes "*.")."""
+    parts = urlsplit((tile_url or "").strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return []  # none, or served by the app itself ('self')
+    return [f"{parts.scheme}://{re.sub(r'{[^}]*}', '*', parts.netloc)}"]
+
+
+def content_security_policy(config) -> dict:
+    """What pages may load: only this server's scripts and styles (an inline one only with the
+    request's nonce: the pages have none, folium's map script is served as map.js), images from
+    here and from the online basemap, no frames, no plugins, forms only to here."""
+    return {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": ["'self'", "data:", "blob:", *tile_hosts(config.get("MAP_TILE_URL"))],
+        "connect-src": "'self'",
+        "font-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+
+
+def _init_security(app: Flask) -> None:
+    """Headers on every answer. No redirect to HTTPS (the field laptop serves plain HTTP on the
+    centre's Wi-Fi unless `serve --https`); HSTS only on answers sent over HTTPS."""
+    app.session_interface = SessionInterface()
+    talisman.init_app(
+        app, force_https=False, strict_transport_security=True,
+        content_security_policy=content_security_policy(app.config),
+        content_security_policy_nonce_in=["script-src", "style-src"],
+        frame_options="DENY", referrer_policy="strict-origin-when-cross-origin",
+        permissions_policy=PERMISSIONS, session_cookie_secure=False,
+        session_cookie_http_only=True,
+        session_cookie_samesite=app.config.get("SESSION_COOKIE_SAMESITE") or "Lax")
+
+
+def _refuse_nul():
+    """Refuse a NUL character in any text sent (query, form, JSON), naming the field: nobody
+    types one, and PostgreSQL cannot store it (a 500 there; issue 9, found by schemathesis)."""
+    found = _nul_in(request.args)
+    if request.method in UNSAFE:
+        if request.is_json:
+            found += nul_fields(request.get_json(silent=True))
+        else:
+            found += _nul_in(request.form)
+    if found:
+        message = _("Remove the control character (NUL) from this text.")
+        raise Invalid(_("Some answers need fixing."),
+                      fields={k.replace("\x00", "") or "_schema": message for k in found})
+
+
+def _nul_in(values) -> list[str]:
+    return [k or "" for k, v in values.items(multi=True) if "\x00" in f"{k}{v}"]
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -152,12 +248,9 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 
 
 def _flatten_messages(messages) -> dict:
-    """Turn webargs' {"json": {"field": ["msg"]}} into {"field": "msg"}."""
-    fields = {}
-    for location in (messages or {}).values():
-        for name, errors in (location or {}).items():
-            fields[name] = errors[0] if isinstance(errors, list) and errors else str(errors)
-    return fields
+    """Turn webargs' {"json": {"field": ["msg"]}} into {"field": "msg"}, nested fields dotted
+    (items.0.quantity) and marshmallow's English in the user's language (issue 9)."""
+    return flatten_field_errors(messages, _)
 
 
 def http_error(err: HTTPException):
@@ -170,10 +263,29 @@ def http_error(err: HTTPException):
         log.exception("server error", exc_info=getattr(err, "original_exception", err))
         return error_response(500, "server_error",
                               _("Something went wrong on our side. Nothing was saved; try again."))
+    if status == 429 and err.response is not None:
+        return err.response  # a page that explains itself (sign-in: dvc/auth/limits.py)
     messages = {400: _("The request could not be read."), 404: _("Not found."),
-                405: _("This action is not allowed here."), 413: _("The file is too large.")}
+                405: _("This action is not allowed here."), 413: _upload_too_large(),
+                429: _("Too many requests from this device. Wait a few minutes and try "
+                       "again.")}
     return error_response(status, err.name.lower().replace(" ", "_"),
                           messages.get(status, err.description or err.name))
+
+
+def _json_too_deep(err: RecursionError):
+    """JSON nested thousands deep overflows the parser's stack: the request is unreadable, not
+    a server error (issue 9). Any other recursion is a bug and stays a 500."""
+    if request.is_json:
+        return error_response(400, "bad_request", _("The request could not be read."))
+    return http_error(InternalServerError(original_exception=err))
+
+
+def _upload_too_large() -> str:
+    """Say how much may be sent (MAX_CONTENT_LENGTH, issue 9), not only that it was too much."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return _("The file is too large: send at most %(mb)s MB at once.",
+             mb=f"{limit / 2**20:g}")
 
 
 def _domain_error(err: DomainError):
@@ -198,6 +310,7 @@ def _commit_or_rollback(response):
 
 
 def init_app(app: Flask) -> None:
+    _init_security(app)  # first: its nonce exists before any other hook can answer
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login.init_app(app)
@@ -211,16 +324,37 @@ def init_app(app: Flask) -> None:
     app.before_request(_set_language)
     app.before_request(_check_csrf)
     app.before_request(enforce_access)
+    app.before_request(_refuse_nul)
+    app.before_request(enter_drill)  # after access: a drill runs on its own clock
     app.after_request(_commit_or_rollback)
+    # Idempotency keys (issue 9): after the access check, before the commit, before the API
+    # blueprints are documented; see dvc/core/idempotency.py.
+    from dvc.core import idempotency
+    idempotency.init_app(app)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(RecursionError, _json_too_deep)
     app.jinja_env.globals["current_language"] = lambda: g.get("lang", "ja")
     app.jinja_env.globals["map_link"] = lambda lat, lon: app.config["MAP_WEB_LINK"].format(
         lat=lat, lon=lon)
     app.jinja_env.globals.update(labels=labels, site_labels=site_labels, need_labels=need_labels)
+    app.jinja_env.globals["may"] = may  # show a link only to those the role matrix lets in
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     _register_blueprints(app)
+    from dvc.auth import limits
+    limits.init_app(app)  # after the blueprints: it limits every public endpoint
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in URLs: a number past the database's INTEGER names no record, so it is a 404
+    here rather than a database error (PostgreSQL) or an overflow (SQLite) later (issue 9)."""
+
+    def __init__(self, map, *args, **kwargs):
+        from dvc.core.schemas import MAX_ID
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -257,7 +391,15 @@ def _register_blueprints(app: Flask) -> None:
         api.register_blueprint(bp)
     app.register_blueprint(reports_bp)
     api.register_blueprint(reports_api)
+    from dvc.audit.views import bp as audit_bp  # who viewed or changed survivors' records
+    app.register_blueprint(audit_bp)
     from dvc.deploy.views import bp as deploy_bp  # /ca: tablets trust the laptop (HTTPS)
     from dvc.fallback.views import bp as fallback_bp  # the printed fallback pack
     app.register_blueprint(deploy_bp)
     app.register_blueprint(fallback_bp)
+    from dvc.drills.api import bp as drills_api
+    api.register_blueprint(drills_api)
+    from dvc.drills.review import bp as drill_review_bp
+    app.register_blueprint(drill_review_bp)
+    from dvc.drills.views import bp as drills_bp  # the drill's pages and live banner
+    app.register_blueprint(drills_bp)

@@ -54,6 +54,12 @@ def make_app(database_url, tmp_path):
         settings = {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
                     "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
                     "SERVER_NAME": "dvc.test",
+                    # Off unless a test turns them on (test_rate_limits.py): many tests sign in
+                    # and post from one address.
+                    "RATELIMIT_ENABLED": False,
+                    # Scenario tests move the clock by hours or days after signing in; the
+                    # session timeouts are test_sessions.py's business (it sets the real ones).
+                    "SESSION_IDLE_MINUTES": 60 * 24 * 365, "SESSION_MAX_HOURS": 24 * 365,
                     # Fast hashing: tests create many accounts; production keeps scrypt.
                     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "UPLOAD_DIR": str(tmp_path / "uploads")}
         settings.update(config)

@@ -22,12 +22,23 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
     created_dt: Mapped[datetime]
+    last_login_dt: Mapped[datetime | None]
+    # Sign-in lockout: wrong passwords in a row, and until when the account waits.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until_dt: Mapped[datetime | None]
+    # Each session carries the epoch it began in; "sign out everywhere" bumps it, so every
+    # older session (a cookie on a lost tablet) is refused. API tokens are revoked on their own.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="role"),)
 
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def locked_at(self, moment: datetime) -> bool:
+        """Tell whether the account is waiting out a lockout at `moment`."""
+        return self.locked_until_dt is not None and moment < self.locked_until_dt
 
     def has_role(self, *roles: str) -> bool:
         return self.role == "admin" or self.role in roles

@@ -19,6 +19,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import String, cast, delete, literal, select, update
 
+from dvc.core import idempotency
+from dvc.core.clock import wall_now
 from dvc.core.events import Event, log_event
 from dvc.extensions import db
 from dvc.needs.models import Need, NeedPhoto, Survey
@@ -84,6 +86,9 @@ def purge_operation(operation: Operation, *, actor: str) -> Purge:
     counts["shelters"] = _update(Shelter, Shelter.operation_id == op_id, contact=None)
     counts["free_text"] = _other_free_text(op_id)
     counts["events"] = _events(op_id, secrets)
+    # Stored API answers (idempotency keys) may copy personal data; all past their retry
+    # window go (they are kept per user, not per operation).
+    counts["stored_answers"] = idempotency.forget_keys(wall_now() - idempotency.KEEP)
     db.session.flush()
     log_event(PURGED_KIND, actor=actor, operation_id=op_id, subject=operation,
               payload={"closed_dt": operation.closed_dt.isoformat(), **counts})

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from datetime import date
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -53,7 +54,8 @@ def normalize(text: str | None) -> str:
     """Return the code inside `text` (any case, padded, or inside a URL), or raise CodeError."""
     if not text or not text.strip():
         raise CodeError("empty")
-    cleaned = text.strip().upper()
+    # NFKC: a scanner typing through a Japanese IME in full-width mode sends ＡＢＣ１２３.
+    cleaned = unicodedata.normalize("NFKC", text).strip().upper()
     # Inside a URL such as https://centre.example/v/<code>: take the last path segment.
     if "/" in cleaned:
         cleaned = cleaned.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
@@ -81,7 +83,8 @@ def daily_poster_code(secret: str, operation_id: int, site_id: int, day: date) -
 def poster_code_valid(secret: str, operation_id: int, site_id: int, day: date, code: str) -> bool:
     """Tell whether a poster code is today's for that site."""
     expected = daily_poster_code(secret, operation_id, site_id, day)
-    return hmac.compare_digest(expected, (code or "").strip().upper())
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    return hmac.compare_digest(expected.encode(), (code or "").strip().upper().encode())
 
 
 # --- pre-printed codes (the paper fallback pack) ---------------------------------------------

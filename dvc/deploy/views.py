@@ -8,7 +8,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from flask import Blueprint, Response, abort, render_template, request
 
-from dvc.auth.access import public
 from dvc.deploy import tls
 from dvc.deploy.cli import tls_dir
 from dvc.volunteers.reception import inline_qr
@@ -48,7 +47,6 @@ def _server_cert():
 
 
 @bp.route("/ca")
-@public
 def ca_page():
     """Download the laptop's CA certificate, check its fingerprint, trust it on iPad/Android."""
     ca, server_cert = _ca(), _server_cert()
@@ -66,7 +64,6 @@ def _download(data: bytes, mimetype: str, extension: str) -> Response:
 
 
 @bp.route("/ca.crt")
-@public
 def ca_der():
     """The CA certificate in DER: iPad opens it as a profile, Android installs it."""
     ca = _ca()
@@ -77,7 +74,6 @@ def ca_der():
 
 
 @bp.route("/ca.pem")
-@public
 def ca_pem():
     """The CA certificate in PEM, for computers and Android versions that want text."""
     ca = _ca()

@@ -8,9 +8,11 @@ from flask import request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
-from dvc.auth.access import actor_name, allow
+from dvc.auth.access import actor_name
 from dvc.core.errors import Invalid
+from dvc.core.schemas import GeoCollectionOut, upload_body
 from dvc.districts import operations as ops
+from dvc.districts.schemas import ImportedOut
 from dvc.operations.operations import get_operation
 
 bp = Blueprint("districts_api", __name__, url_prefix="/api/v1",
@@ -18,7 +20,8 @@ bp = Blueprint("districts_api", __name__, url_prefix="/api/v1",
 
 
 @bp.route("/operations/<int:op_id>/districts", methods=["GET"])
-@allow("coordinator", "needs_intake", "viewer")
+@bp.alt_response(200, schema=GeoCollectionOut, success=True,
+                 description="Districts as GeoJSON polygons; `outside`: needs outside them all")
 def list_districts(op_id):
     """Districts as GeoJSON, with open needs, needs waiting for a team and serving sites."""
     operation = get_operation(op_id)
@@ -35,7 +38,11 @@ def list_districts(op_id):
 
 
 @bp.route("/operations/<int:op_id>/districts/import", methods=["POST"])
-@allow()
+@bp.doc(requestBody=upload_body(
+    "file", "GeoJSON, GeoPackage or zipped Shapefile",
+    name_field={"type": "string", "description": "The field holding each district's name"},
+    layer={"type": "string", "description": "The layer to read (GeoPackage)"}))
+@bp.alt_response(201, schema=ImportedOut, success=True)
 def import_districts(op_id):
     """Replace the districts with a file (GeoJSON, GeoPackage or zipped Shapefile; admin)."""
     operation = get_operation(op_id)

@@ -12,8 +12,9 @@ from dvc.core.context import today
 from dvc.drills import events as kinds
 from dvc.drills import metrics
 from dvc.drills.models import Drill, DrillArrival
-from dvc.drills.operations import (INJECT_RELEASED, drill_events, drill_now, next_inject,
-                                   refs_of, scenario_of)
+from dvc.drills.operations import (DRILLS_DIR, INJECT_RELEASED, drill_events, drill_now,
+                                   next_inject, refs_of, scenario_of, shipped_scenarios)
+from dvc.drills.scenario import Scenario
 from dvc.extensions import db
 from dvc.volunteers.models import CheckIn
 
@@ -135,8 +136,17 @@ def live_metrics(drill: Drill) -> dict:
                          "bound": r.bound, "reason": r.reason} for r in ratings]}
 
 
-def queue(drill: Drill, site_id: int | None = None) -> list[DrillArrival]:
-    """Arrived volunteers not checked in today: the drill's reception queue, first come first."""
+def catalogue() -> list[tuple[str, Scenario]]:
+    """The shipped scenarios a drill starts from, each with its file name (what POST
+    /api/v1/drills takes), in file name order."""
+    names = [path.stem for path in sorted(DRILLS_DIR.glob("*.yaml"))]
+    return list(zip(names, shipped_scenarios()))
+
+
+def queue(drill: Drill, site_id: int | None = None,
+          limit: int | None = None) -> list[DrillArrival]:
+    """Arrived volunteers not checked in today: the drill's reception queue, first come first
+    (only the first `limit`: a headless day's queue can be long)."""
     checked = select(CheckIn.volunteer_id).where(CheckIn.operation_id == drill.operation_id,
                                                  CheckIn.day == today())
     query = select(DrillArrival).where(
@@ -144,7 +154,8 @@ def queue(drill: Drill, site_id: int | None = None) -> list[DrillArrival]:
         DrillArrival.volunteer_id.not_in(checked))
     if site_id is not None:
         query = query.where(DrillArrival.site_id == site_id)
-    return list(db.session.scalars(query.order_by(DrillArrival.arrived_dt, DrillArrival.id)))
+    return list(db.session.scalars(query.order_by(DrillArrival.arrived_dt, DrillArrival.id)
+                                   .limit(limit)))
 
 
 def queue_length(drill: Drill) -> int:

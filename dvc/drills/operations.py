@@ -40,6 +40,7 @@ REPLAY_FAILED = "drill.replay_failed"  # {"key", "do", "error", "message"}
 REPLAY_ACTOR = "replay"                # the recorded centre's actions: they count as players'
 
 TRAINER_KINDS = (kinds.INJECT_SKIPPED, INJECT_RELEASED)
+DECISION_KINDS = frozenset({kinds.INJECT_DELIVERED, kinds.CONTINGENCY_FIRED, *TRAINER_KINDS})
 
 
 # --- the scenario and its schedule ---------------------------------------------------------
@@ -64,8 +65,17 @@ def schedule_of(drill: Drill) -> replay.Schedule:
     return _schedule(drill.scenario_text, drill.seed)
 
 
+def shipped_scenario(name: str) -> str:
+    """Return a shipped scenario's text by name (drills/NAME.yaml); never any other file."""
+    names = {p.stem for p in DRILLS_DIR.glob("*.yaml")}
+    if name not in names:
+        raise NotFound(_("No such scenario file: %(name)s", name=name), code="unknown_scenario")
+    return read_scenario(name)
+
+
 def read_scenario(name_or_path: str) -> str:
-    """Return a scenario file's text: a shipped one by name (drills/NAME.yaml) or a path."""
+    """Return a scenario file's text: a shipped one by name (drills/NAME.yaml) or a path
+    (the command line's; the web only offers shipped ones, see shipped_scenario)."""
     path = Path(name_or_path)
     if not path.suffix:
         path = DRILLS_DIR / f"{name_or_path}.yaml"
@@ -338,14 +348,19 @@ def tick(drill: Drill, *, until: datetime | None = None) -> list[replay.Delivery
         return []
     plan = schedule_of(drill)
     operation = drill.operation
-    refs = refs_of(operation)
-    # One pass is enough: what the engine delivers is never a player's expected action
-    # (events.by_engine), so delivering cannot stop a contingency from firing.
-    watched = replay.watched_kinds(plan) | set(TRAINER_KINDS) | {kinds.CONTINGENCY_FIRED}
-    log = drill_events(drill, frozenset(watched), until=now)
-    skipped, released = _trainer_choices(log)
-    fired = replay.contingencies(plan, log, now, refs)
-    logged = {e.payload.get("inject") for e in log if e.kind == kinds.CONTINGENCY_FIRED}
+    # The few events that say what was delivered, skipped, released and fired; the long log
+    # of players' actions is read only when a deadline passes (see _deadline_passes).
+    decisions = drill_events(drill, DECISION_KINDS, until=now)
+    skipped, released = _trainer_choices(decisions)
+    fired = [replay.Fired(e.payload["inject"], e.scenario_dt, e.payload.get("because"))
+             for e in decisions if e.kind == kinds.CONTINGENCY_FIRED]
+    logged = {f.number for f in fired}
+    if since is None or _deadline_passes(plan, decisions, fired, since, now):
+        # One pass is enough: what the engine delivers is never a player's expected action
+        # (events.by_engine), so delivering cannot stop a contingency from firing.
+        watched = replay.watched_kinds(plan) | set(TRAINER_KINDS) | {kinds.CONTINGENCY_FIRED}
+        log = drill_events(drill, frozenset(watched), until=now)
+        fired = replay.contingencies(plan, log, now, refs_of(operation))
     items = _due(plan, since, now, fired, skipped, released)
     todo = sorted([(f.at, 0, f) for f in fired if f.number not in logged] +
                   [(d.at, 1, d) for d in items], key=lambda x: (x[0], x[1]))
@@ -360,6 +375,28 @@ def tick(drill: Drill, *, until: datetime | None = None) -> list[replay.Delivery
                 delivered.append(thing)
     drill.delivered_until_dt = now
     return delivered
+
+
+def _deadline_passes(plan: replay.Schedule, decisions: list[Event], fired: list[replay.Fired],
+                     since: datetime, now: datetime) -> bool:
+    """Tell whether an expected action's deadline falls in (since, now]. Only then can a
+    contingency fire; otherwise those already fired are the logged ones, and a headless day
+    need not read thousands of check-ins at every step. The windows open as in
+    `replay.contingencies`: at an inject's first delivery, else its scheduled time."""
+    opened: dict[int, datetime] = {}
+    for e in decisions:
+        number = e.payload.get("inject")
+        if e.kind == kinds.INJECT_DELIVERED and (number not in opened
+                                                 or e.scenario_dt < opened[number]):
+            opened[number] = e.scenario_dt
+    skipped = {e.payload.get("inject") for e in decisions if e.kind == kinds.INJECT_SKIPPED}
+    scenario = plan.scenario
+    sources = [(i, opened.get(i.number, i.at)) for i in scenario.injects
+               if i.type != "contingency" and i.number not in skipped]
+    sources += [(scenario.inject(f.number), opened.get(f.number, f.at)) for f in fired]
+    return any(since < inject.expect.deadline_after(at) <= now for inject, at in sources
+               if inject.expect is not None and inject.contingency is not None
+               and at is not None)
 
 
 def _due(plan: replay.Schedule, since, now, fired, skipped: set[int],

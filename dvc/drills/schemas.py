@@ -43,3 +43,50 @@ class ReplayIn(Schema):
 class ForkIn(Schema):
     at = fields.AwareDateTime(required=True,
                               metadata={"description": "Scenario time to hand control over"})
+
+
+# --- answers (documented; the views return plain dicts) -------------------------------------
+
+class StateOut(Schema):
+    operation_id = fields.Integer()
+    scenario = fields.String()
+    title = fields.String()
+    status = fields.String(metadata={"description": "ready, running, paused or ended"})
+    speed = fields.Float()
+    now = fields.String(metadata={"description": "The drill's scenario time (UTC, ISO 8601)"})
+    start = fields.String()
+    end = fields.String()
+    timezone = fields.String()
+    power_out = fields.List(fields.Integer(), metadata={"description": "Sites without power"})
+    next_inject = fields.Dict(allow_none=True)
+    desks = fields.List(fields.Dict())
+
+
+class TickOut(StateOut):
+    delivered = fields.Integer(metadata={"description": "Deliveries made by this call"})
+    queue = fields.Integer(metadata={"description": "Volunteers waiting at reception"})
+
+
+class MessagesOut(Schema):
+    messages = fields.List(fields.Dict(), metadata={"description": "Newest first; no notes"})
+
+
+class AckOut(Schema):
+    inject = fields.Integer()
+    desk = fields.String()
+    new = fields.Boolean()
+
+
+class InjectStatusOut(Schema):
+    inject = fields.Integer()
+    status = fields.String()
+
+
+class TimelineOut(Schema):
+    injects = fields.List(fields.Dict(), metadata={"description": "With controllers' notes"})
+
+
+class MetricsOut(Schema):
+    as_of = fields.String()
+    metrics = fields.Dict()
+    ratings = fields.List(fields.Dict())

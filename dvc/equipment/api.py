@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from dvc.auth.access import actor_name, allow
+from dvc.auth.access import actor_name
 from dvc.equipment import operations as ops
 from dvc.equipment.schemas import (AdjustIn, ItemTypeIn, ItemTypeOut, LendIn, MovementOut,
                                    ReceiveIn, ReturnIn, StockOut, TeamEquipmentOut)
@@ -13,15 +13,10 @@ from dvc.teams.operations import get_team
 bp = Blueprint("equipment_api", __name__, url_prefix="/api/v1",
                description="Equipment (資機材): stock per site, lending to teams, returns")
 
-# Who works the equipment desk; admin is always allowed.
-DESK = ("equipment", "coordinator")
-READ = (*DESK, "viewer")
-
 
 @bp.route("/operations/<int:op_id>/equipment/items", methods=["POST"])
 @bp.arguments(ItemTypeIn)
 @bp.response(201, ItemTypeOut)
-@allow("equipment")
 def post_item_type(data, op_id):
     """Add a kind of equipment (スコップ, 一輪車 ...) with its unit and low-stock threshold."""
     return ops.add_item_type(get_operation(op_id), actor=actor_name(), **data)
@@ -29,7 +24,6 @@ def post_item_type(data, op_id):
 
 @bp.route("/operations/<int:op_id>/equipment/items", methods=["GET"])
 @bp.response(200, ItemTypeOut(many=True))
-@allow(*READ)
 def list_item_types(op_id):
     """The operation's kinds of equipment."""
     return ops.item_types(get_operation(op_id))
@@ -38,7 +32,6 @@ def list_item_types(op_id):
 @bp.route("/operations/<int:op_id>/sites/<int:site_id>/equipment/receive", methods=["POST"])
 @bp.arguments(ReceiveIn)
 @bp.response(201, MovementOut)
-@allow("equipment")
 def receive(data, op_id, site_id):
     """Put equipment on a site's shelf (delivered, donated, moved in)."""
     operation = get_operation(op_id)
@@ -50,7 +43,6 @@ def receive(data, op_id, site_id):
 @bp.route("/operations/<int:op_id>/sites/<int:site_id>/equipment/adjust", methods=["POST"])
 @bp.arguments(AdjustIn)
 @bp.response(200, StockOut(many=True))
-@allow("equipment")
 def adjust(data, op_id, site_id):
     """Set a shelf to what a stock count found (棚卸), with the reason; the ledger keeps the
     difference."""
@@ -63,7 +55,6 @@ def adjust(data, op_id, site_id):
 
 @bp.route("/operations/<int:op_id>/equipment/stock", methods=["GET"])
 @bp.response(200, StockOut(many=True))
-@allow(*READ)
 def stock(op_id):
     """Every site's shelf per item, with how many are out with teams and a low flag."""
     return ops.stock_levels(get_operation(op_id))
@@ -71,7 +62,6 @@ def stock(op_id):
 
 @bp.route("/operations/<int:op_id>/equipment/low", methods=["GET"])
 @bp.response(200, StockOut(many=True))
-@allow(*READ)
 def low(op_id):
     """Shelves at or below their item's threshold (the map shows these)."""
     return ops.low_stock(get_operation(op_id))
@@ -85,7 +75,6 @@ def _team_equipment(team, movements=()):
 @bp.route("/teams/<int:team_id>/equipment/lend", methods=["POST"])
 @bp.arguments(LendIn)
 @bp.response(201, TeamEquipmentOut)
-@allow(*DESK)
 def lend(data, team_id):
     """Lend items from the team's site: all or nothing; 409 insufficient_stock with what is
     available."""
@@ -96,7 +85,6 @@ def lend(data, team_id):
 @bp.route("/teams/<int:team_id>/equipment/return", methods=["POST"])
 @bp.arguments(ReturnIn)
 @bp.response(201, TeamEquipmentOut)
-@allow(*DESK)
 def return_(data, team_id):
     """Take items back with their condition; 409 when more than the team has out."""
     team = get_team(team_id)
@@ -105,7 +93,6 @@ def return_(data, team_id):
 
 @bp.route("/teams/<int:team_id>/equipment", methods=["GET"])
 @bp.response(200, TeamEquipmentOut)
-@allow(*READ, "reception")
 def team_equipment(team_id):
     """What the team has had and still has out, item by item (for the activity report)."""
     return _team_equipment(get_team(team_id))

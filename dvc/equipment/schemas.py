@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from dvc.core.schemas import Whole, id_field
 from dvc.equipment import models as m
 from dvc.equipment.operations import MAX_QUANTITY
 
@@ -12,7 +13,7 @@ QUANTITY = validate.Range(1, MAX_QUANTITY)
 class ItemTypeIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     unit = fields.String(load_default="個", validate=validate.Length(min=1, max=20))
-    low_stock = fields.Integer(load_default=0, validate=validate.Range(0, MAX_QUANTITY))
+    low_stock = Whole(load_default=0, validate=validate.Range(0, MAX_QUANTITY))
     per_person = fields.Boolean(load_default=False)
 
 
@@ -26,14 +27,14 @@ class ItemTypeOut(Schema):
 
 
 class ReceiveIn(Schema):
-    item_type_id = fields.Integer(required=True)
-    quantity = fields.Integer(required=True, validate=QUANTITY)
+    item_type_id = id_field(required=True)
+    quantity = Whole(required=True, validate=QUANTITY)
     note = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
 class AdjustIn(Schema):
-    item_type_id = fields.Integer(required=True)
-    on_hand = fields.Integer(required=True, validate=validate.Range(0, MAX_QUANTITY))
+    item_type_id = id_field(required=True)
+    on_hand = Whole(required=True, validate=validate.Range(0, MAX_QUANTITY))
     note = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
@@ -65,8 +66,8 @@ class StockOut(Schema):
 
 
 class LendLine(Schema):
-    item_type_id = fields.Integer(required=True)
-    quantity = fields.Integer(required=True, validate=QUANTITY)
+    item_type_id = id_field(required=True)
+    quantity = Whole(required=True, validate=QUANTITY)
 
 
 class ReturnLine(LendLine):

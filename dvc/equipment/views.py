@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from dvc.auth.access import actor_name, allow
+from dvc.auth.access import actor_name
 from dvc.core.errors import DomainError, NotFound
 from dvc.core.forms import choices
 from dvc.equipment import operations as ops
@@ -15,7 +15,6 @@ from dvc.teams.models import ACTIVE
 from dvc.teams.operations import get_team
 
 bp = Blueprint("equipment", __name__)
-DESK = ("equipment", "coordinator")
 UNBOUND = {"formdata": None}
 
 
@@ -95,14 +94,12 @@ def _team_of(operation, team_id: int):
 
 
 @bp.route("/o/<int:op_id>/equipment")
-@allow(*DESK)
 def desk(op_id):
     """Shelves per site (low ones marked), stock in, and what each team has out."""
     return _desk(get_operation(op_id))
 
 
 @bp.route("/o/<int:op_id>/equipment/items", methods=["POST"])
-@allow("equipment")
 def add_item(op_id):
     operation = get_operation(op_id)
 
@@ -114,7 +111,6 @@ def add_item(op_id):
 
 
 @bp.route("/o/<int:op_id>/equipment/receive", methods=["POST"])
-@allow("equipment")
 def receive(op_id):
     operation = get_operation(op_id)
     form = _receive_form(operation, ops.item_types(operation), bind=True)
@@ -127,7 +123,6 @@ def receive(op_id):
 
 
 @bp.route("/o/<int:op_id>/equipment/teams/<int:team_id>/lend", methods=["POST"])
-@allow(*DESK)
 def lend(op_id, team_id):
     operation = get_operation(op_id)
     team = _team_of(operation, team_id)
@@ -142,7 +137,6 @@ def lend(op_id, team_id):
 
 
 @bp.route("/o/<int:op_id>/equipment/teams/<int:team_id>/return", methods=["POST"])
-@allow(*DESK)
 def take_back(op_id, team_id):
     operation = get_operation(op_id)
     team = _team_of(operation, team_id)

@@ -38,6 +38,8 @@ class DayCounter:
         # with the database's UTC datetimes (same tzinfo), they need no offset lookups.
         self.midnights = [datetime.combine(today - timedelta(days=k), time(), zone)
                           .astimezone(timezone.utc) for k in range(span - 1, -1, -1)]
+        # The same as the database holds them (naive UTC), for rows read without conversion.
+        self.naive_midnights = [m.replace(tzinfo=None) for m in self.midnights]
 
     def days_since(self, moment: datetime) -> int:
         """Return today minus the moment's local date, in days (0 for today or later)."""
@@ -72,6 +74,54 @@ def encode_needs(rows: Iterable[Sequence], *, today: date, tz: str, statuses: Se
             "codes": {"status": list(statuses), "category": list(categories),
                       "priority": list(priorities), "district": list(districts)},
             "rows": out}
+
+
+# One need's row as JSON when it has a point and a site (nearly all): one C-level format per
+# need instead of a list, two round() calls and json.dumps walking it. "%.6f" is round(x, 6)
+# written out (both round the exact binary value correctly), so the JSON reads back the same.
+_ROW_JSON = "[%d,%.6f,%.6f,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d]"
+
+
+def needs_json(rows: Iterable[Sequence], *, today: date, tz: str, statuses: Sequence[str],
+               categories: Sequence[str], priorities: Sequence[str]) -> bytes:
+    """Return `dumps(encode_needs(...))` for the same arguments, in about half the time.
+
+    The map's hot path: every change in the operation makes every screen ask for all the needs
+    again. `received_dt` may also be naive UTC, as stored (read without the aware conversion).
+    """
+    days = DayCounter(today, tz)
+    aware, naive = days.midnights, days.naive_midnights
+    span = days.span
+    status_ix = {s: i for i, s in enumerate(statuses)}
+    category_ix = {c: i for i, c in enumerate(categories)}
+    priority_ix = {p: i for i, p in enumerate(priorities)}
+    districts: dict[str | None, int] = {}
+    out = []
+    row_json = _ROW_JSON
+    for (need_id, lon, lat, status, category, priority, people_min, people_max, district,
+         site_id, vehicle, care, received_dt) in rows:
+        d = districts.get(district)
+        if d is None:
+            d = districts[district] = len(districts)
+        waited = span - bisect_right(naive if received_dt.tzinfo is None else aware,
+                                     received_dt)
+        if waited >= span:
+            moment = received_dt if received_dt.tzinfo else received_dt.replace(
+                tzinfo=timezone.utc)
+            waited = days.days_since(moment)
+        values = (need_id, lon, lat, status_ix[status], category_ix[category],
+                  priority_ix[priority], people_min, people_max, d, site_id,
+                  1 if vehicle else 0, 1 if care else 0, waited)
+        if lon is None or lat is None or site_id is None:
+            out.append(json.dumps([_coord(v) if k in (1, 2) else v
+                                   for k, v in enumerate(values)], separators=(",", ":")))
+        else:
+            out.append(row_json % values)
+    head = dumps({"columns": list(COLUMNS),
+                  "codes": {"status": list(statuses), "category": list(categories),
+                            "priority": list(priorities), "district": list(districts)}})
+    # The same key order as encode_needs: columns, codes, rows.
+    return head[:-1] + b',"rows":[' + ",".join(out).encode() + b"]}"
 
 
 def decode_needs(payload: dict) -> list[dict]:

@@ -5,10 +5,13 @@ adds the needs, drawn on one canvas and clustered by itself, and fills it from t
 jQuery, Bootstrap and Font Awesome from CDNs and lock the page's zoom and layout: our subclass
 links only the local files it needs and renders no page-wide styles, so the map fits in our
 own page. Element names are fixed, so the page (the map's <div>) and the script served beside
-it (`map.js`, no inline script) always agree.
+it (`map.js`, no inline script) always agree. Should an element ever put a <script> or <style>
+into the page itself, `render_parts` gives it the request's CSP nonce, so the page still obeys
+the Content Security Policy (dvc/web.py).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +36,8 @@ CLUSTER_DEFAULT_CSS = ("leaflet-markercluster", "MarkerCluster.Default.css")
 # needs at the very same spot are offered in the panel.
 UNCLUSTERED_ZOOM = 17
 CLUSTER_CELL = 60
+# An opening <script> or <style> tag without a nonce, in HTML folium rendered itself.
+INLINE_TAG = re.compile(r"<(script|style)\b(?![^>]*\bnonce=)", re.IGNORECASE)
 
 
 class CoordinatorMap(folium.Map):
@@ -114,11 +119,19 @@ class MapParts:
     script: str     # the JavaScript that builds the map, served as map.js
 
 
-def render_parts(m: folium.Map) -> MapParts:
-    """Render the figure the way branca's Figure.render does, but hand back its three parts."""
+def with_nonce(html: str, nonce: str | None) -> str:
+    """Give every <script> and <style> tag of folium's HTML the page's CSP nonce."""
+    if not nonce:
+        return html
+    return INLINE_TAG.sub(lambda m: f'{m.group(0)} nonce="{nonce}"', html)
+
+
+def render_parts(m: folium.Map, nonce: str | None = None) -> MapParts:
+    """Render the figure the way branca's Figure.render does, but hand back its three parts;
+    `nonce` (the request's CSP nonce) goes on any script or style tag in the page's parts."""
     figure = m.get_root()
     figure.header._children.pop("meta_http", None)  # our page has its own <meta charset>
     for child in list(figure._children.values()):
         child.render()
-    return MapParts(Markup(figure.header.render()), Markup(figure.html.render()),
-                    figure.script.render())
+    return MapParts(Markup(with_nonce(figure.header.render(), nonce)),
+                    Markup(with_nonce(figure.html.render(), nonce)), figure.script.render())

@@ -103,7 +103,8 @@ def accept_suggestions(operation: Operation, proposals: list[dict], *, actor: st
         raise Invalid(_("Choose at least one proposal to accept."),
                       fields={"teams": "required"})
     formed, refused = [], []
-    for proposal in proposals:
+    # One lock order for every coordinator (need id), so two accepts cannot deadlock.
+    for proposal in sorted(proposals, key=lambda p: p["need_id"]):
         try:
             with db.session.begin_nested():
                 team, warnings = teams.form_team(

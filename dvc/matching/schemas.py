@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from dvc.core.schemas import id_field
 from dvc.teams.schemas import FormedOut, TeamIn
 
 
 class SuggestionsQuery(Schema):
-    site_id = fields.Integer(load_default=None)
+    site_id = id_field(load_default=None)
 
 
 class ProposalOut(Schema):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import difflib
-import io
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,7 +9,6 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
 from dvc.core.clock import local_day
@@ -18,6 +16,7 @@ from dvc.core.context import now
 from dvc.core.errors import Conflict, Invalid, NotFound
 from dvc.core.events import log_event
 from dvc.core.geo import distance_m, in_japan
+from dvc.core.images import ImageRefused, open_image
 from dvc.districts.operations import district_rows, place_needs
 from dvc.extensions import db
 from dvc.needs.models import MANUAL, OPEN, PRIORITIES, TRANSITIONS, Need, NeedPhoto, Survey
@@ -25,6 +24,9 @@ from dvc.operations.models import Operation
 from dvc.volunteers.operations import person_key, phone_key
 
 DUPLICATE_RADIUS_M = 60
+# A municipal centre works within a few tens of kilometres of its sites: a point farther from
+# all of them is a typing mistake (swapped digits, a point dropped in the sea off the coast).
+AREA_RADIUS_M = 100_000
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
@@ -85,6 +87,17 @@ def _check_input(data: NeedInput) -> None:
         raise Invalid(_("Some answers need fixing."), fields=fields)
 
 
+def check_in_area(operation: Operation, lat: float | None, lon: float | None) -> None:
+    """Refuse a point farther than AREA_RADIUS_M from every located site of the operation."""
+    sites = [s for s in operation.sites if s.lat is not None and s.lon is not None]
+    if lat is None or lon is None or not sites:
+        return
+    if all(distance_m(lat, lon, s.lat, s.lon) > AREA_RADIUS_M for s in sites):
+        message = _("This point is more than %(km)d km from every site of this centre: check "
+                    "the coordinates.", km=AREA_RADIUS_M // 1000)
+        raise Invalid(_("Some answers need fixing."), fields={"lat": message})
+
+
 def find_duplicates(operation: Operation, *, phone: str | None = None, phone2: str | None = None,
                     name: str = "", kana: str = "", lat: float | None = None,
                     lon: float | None = None, exclude_id: int | None = None) -> list[Duplicate]:
@@ -100,7 +113,7 @@ def find_duplicates(operation: Operation, *, phone: str | None = None, phone2: s
             reasons.append("phone")
         if name_key and _similar_names(name_key, need.name_key):
             reasons.append("name")
-        if lat is not None and need.lat is not None and \
+        if lat is not None and lon is not None and need.lat is not None and \
                 distance_m(lat, lon, need.lat, need.lon) <= DUPLICATE_RADIUS_M:
             reasons.append("nearby")
         if reasons:
@@ -109,8 +122,9 @@ def find_duplicates(operation: Operation, *, phone: str | None = None, phone2: s
 
 
 def _similar_names(a: str, b: str) -> bool:
-    name_a, kana_a = a.split("|")
-    name_b, kana_b = b.split("|")
+    # partition: a "|" typed in a name, or a purged record's empty key, must not break this
+    name_a, _sep, kana_a = a.partition("|")
+    name_b, _sep, kana_b = b.partition("|")
     if (name_a and name_a == name_b) or (kana_a and kana_a == kana_b):
         return True
     return bool(kana_a and kana_b) and difflib.SequenceMatcher(None, kana_a, kana_b).ratio() >= 0.85
@@ -121,6 +135,7 @@ def create_need(operation: Operation, data: NeedInput, *, actor: str) -> Need:
     if operation.status != "open":
         raise Conflict(_("This operation is closed."), code="operation_closed")
     _check_input(data)
+    check_in_area(operation, data.lat, data.lon)
     moment = now()
     values = {k: v.strip() if isinstance(v, str) else v for k, v in vars(data).items()}
     need = Need(operation_id=operation.id, **values, name_key=person_key(data.requester_name,
@@ -143,9 +158,11 @@ def move_need(need: Need, lat: float, lon: float, *, actor: str) -> None:
     if not in_japan(lat, lon):
         raise Invalid(_("Some answers need fixing."),
                       fields={"lat": _("This point is outside Japan: check the coordinates.")})
+    operation = db.session.get(Operation, need.operation_id)
+    check_in_area(operation, lat, lon)
     before = (need.lat, need.lon, need.district, need.site_id)
     need.lat, need.lon = lat, lon
-    place_needs(db.session.get(Operation, need.operation_id), [need])
+    place_needs(operation, [need])
     log_event("need.moved", actor=actor, operation_id=need.operation_id, subject=need,
               payload={"from": list(before[:2]), "to": [lat, lon], "district": need.district,
                        "site_id": need.site_id, "place_check": need.place_check})
@@ -161,10 +178,28 @@ def add_call(need: Need, note: str, *, actor: str) -> None:
               payload={"note": bool(note)})
 
 
+def lock_need(need: Need) -> str:
+    """Hold the need's row until the commit and read it again (another desk may have changed
+    it a moment ago); return the status this request had seen before. Two coordinators
+    changing one need at once then take turns, on SQLite (the write lock) and PostgreSQL."""
+    seen = need.status
+    db.session.flush()
+    db.session.refresh(need, with_for_update=True)
+    return seen
+
+
+def _changed_meanwhile(need: Need) -> Conflict:
+    return Conflict(_("Someone else changed this need a moment ago: it is now “%(status)s”. "
+                      "Check it and try again.", status=status_label(need.status)),
+                    code="need_changed", data={"status": need.status})
+
+
 def merge_needs(duplicate: Need, keep: Need, *, actor: str) -> None:
     """Close a duplicate record into the need that stays."""
     if duplicate.id == keep.id or duplicate.operation_id != keep.operation_id:
         raise Invalid(_("Choose two different needs of this operation."), fields={"keep": "same"})
+    for need in sorted((duplicate, keep), key=lambda n: n.id):  # one lock order for all
+        lock_need(need)
     if duplicate.status not in ("received", "survey", "ready", "on_hold"):
         raise Conflict(_("A need that has a team cannot be merged away."), code="need_busy")
     if duplicate.description:
@@ -191,6 +226,8 @@ def change_status(need: Need, to: str, *, actor: str, reason: str | None = None,
     if to not in MANUAL:
         raise Conflict(_("This status follows from the team's work and cannot be set by hand."),
                        code="invalid_transition", data={"status": need.status})
+    if lock_need(need) != need.status:
+        raise _changed_meanwhile(need)
     if need.status in ("assigned", "in_progress"):
         raise Conflict(_("This need has a team: change it through the team (undo the team, or "
                          "file its report)."), code="need_has_team", data={"status": need.status})
@@ -221,6 +258,7 @@ def record_survey(need: Need, *, surveyor: str, headcount: int, hours: float,
         fields["hours"] = _("Estimated hours must be more than 0.")
     if fields:
         raise Invalid(_("Some answers need fixing."), fields=fields)
+    lock_need(need)
     survey = Survey(need=need, surveyor=surveyor.strip(), surveyed_dt=now(), headcount=headcount,
                     hours=hours, tools=tools, hazards=hazards, decision=decision, notes=notes)
     db.session.add(survey)
@@ -246,10 +284,11 @@ def add_photo(need: Need, blob: bytes, *, actor: str, survey: Survey | None = No
     if len(blob) > MAX_PHOTO_BYTES:
         raise Invalid(_("The photo is larger than 8 MB."), fields={"photo": "too_large"})
     try:
-        image = Image.open(io.BytesIO(blob))
-        kind = image.format
-        image.verify()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        kind = open_image(blob, load=False).format
+    except ImageRefused as err:
+        if err.reason == "too_large":
+            raise Invalid(_("The photo has too many pixels (at most 50 megapixels)."),
+                          fields={"photo": "too_large"}) from None
         kind = None
     if kind not in PHOTO_TYPES:
         raise Invalid(_("Send a JPEG, PNG or WebP photo."), fields={"photo": "type"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
+from dvc.core.schemas import Whole, id_field
 from dvc.needs import models as m
 
 
@@ -19,8 +20,8 @@ class NeedIn(Schema):
     category = fields.String(required=True, validate=validate.OneOf(m.CATEGORIES))
     description = fields.String(load_default="", validate=validate.Length(max=4000))
     damage = fields.String(load_default="unknown", validate=validate.OneOf(m.DAMAGE))
-    people_min = fields.Integer(load_default=1, validate=validate.Range(1, 500))
-    people_max = fields.Integer(load_default=5, validate=validate.Range(1, 500))
+    people_min = Whole(load_default=1, validate=validate.Range(1, 500))
+    people_max = Whole(load_default=5, validate=validate.Range(1, 500))
     est_hours = fields.Float(load_default=None, validate=validate.Range(0, 24 * 14,
                                                                         min_inclusive=False))
     skills = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list)
@@ -114,12 +115,12 @@ class CallIn(Schema):
 
 
 class MergeIn(Schema):
-    keep_id = fields.Integer(required=True)
+    keep_id = id_field(required=True)
 
 
 class SurveyIn(Schema):
     surveyor = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    headcount = fields.Integer(required=True, validate=validate.Range(1, 500))
+    headcount = Whole(required=True, validate=validate.Range(1, 500))
     hours = fields.Float(required=True, validate=validate.Range(0, 24 * 14, min_inclusive=False))
     tools = fields.String(load_default=None, validate=validate.Length(max=2000))
     hazards = fields.String(load_default=None, validate=validate.Length(max=2000))

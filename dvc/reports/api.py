@@ -5,7 +5,6 @@ from dataclasses import asdict
 
 from flask_smorest import Blueprint
 
-from dvc.auth.access import public
 from dvc.operations.operations import get_operation
 from dvc.reports.daily import DailyReport, Figures, build_daily_report, report_day
 from dvc.reports.schemas import DailyStatsOut, DailyStatsQuery
@@ -37,7 +36,6 @@ def public_stats(report: DailyReport, operation) -> dict:
 @bp.route("/operations/<int:op_id>/stats/daily", methods=["GET"])
 @bp.arguments(DailyStatsQuery, location="query")
 @bp.response(200, DailyStatsOut)
-@public
 def daily_stats(query, op_id):
     """A day's figures as councils publish them: volunteers, needs and activity, for the day
     and since the operation opened. Public; anonymous counts only."""

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
-from dvc.auth.access import actor_name, allow, public, visible
+from dvc.auth.access import actor_name, visible
 from dvc.core.context import today
 from dvc.core.errors import Invalid
 from dvc.core.forms import show_domain_errors
@@ -23,10 +23,6 @@ from dvc.reports.operations import MAX_NOTE_CHARS, save_daily_note
 from dvc.reports.table import report_rows, section_label
 
 bp = Blueprint("reports", __name__)
-# Who reads the daily report: the head of the centre (admin), coordinators, and viewers (the
-# prefectural council). Only the head writes its notes and exports personal data.
-READERS = ("coordinator", "viewer")
-PREFECTURE = ("viewer",)
 
 
 class NoteForm(FlaskForm):
@@ -53,14 +49,12 @@ def _daily_page(operation, day, form=None, status=200):
 
 
 @bp.route("/o/<int:op_id>/reports/daily")
-@allow(*READERS)
 def daily(op_id):
     operation = get_operation(op_id)
     return _daily_page(operation, report_day(operation, request.args.get("date")))
 
 
 @bp.route("/o/<int:op_id>/reports/daily/note", methods=["POST"])
-@allow("admin")
 def save_note(op_id):
     operation = get_operation(op_id)
     day = report_day(operation, request.args.get("date"))
@@ -76,7 +70,6 @@ def save_note(op_id):
 
 
 @bp.route("/o/<int:op_id>/reports/daily.csv")
-@allow(*READERS)
 def daily_csv(op_id):
     operation = get_operation(op_id)
     report = build_daily_report(operation, report_day(operation, request.args.get("date")))
@@ -85,7 +78,6 @@ def daily_csv(op_id):
 
 
 @bp.route("/o/<int:op_id>/reports/daily.xlsx")
-@allow(*READERS)
 def daily_xlsx(op_id):
     operation = get_operation(op_id)
     report = build_daily_report(operation, report_day(operation, request.args.get("date")))
@@ -95,7 +87,6 @@ def daily_xlsx(op_id):
 
 
 @bp.route("/o/<int:op_id>/stats")
-@public
 def stats(op_id):
     """The day's figures as councils publish them: counts only, nobody's data."""
     operation = get_operation(op_id)
@@ -105,7 +96,6 @@ def stats(op_id):
 
 
 @bp.route("/prefecture")
-@allow(*PREFECTURE)
 def prefecture():
     """Every open operation's figures for today, side by side (a prefecture-wide server)."""
     operations = db.session.scalars(visible(select(Operation), Operation.id)
@@ -142,13 +132,11 @@ def _anonymised() -> bool:
 
 
 @bp.route("/o/<int:op_id>/export")
-@allow("admin")
 def export(op_id):
     return render_template("reports/export.html", op=get_operation(op_id))
 
 
 @bp.route("/o/<int:op_id>/export/needs.gpkg")
-@allow("admin")
 def export_needs(op_id):
     operation = get_operation(op_id)
     anonymised = _anonymised()
@@ -158,7 +146,6 @@ def export_needs(op_id):
 
 
 @bp.route("/o/<int:op_id>/export/operation.zip")
-@allow("admin")
 def export_zip(op_id):
     operation = get_operation(op_id)
     anonymised = _anonymised()

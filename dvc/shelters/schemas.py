@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from dvc.core.schemas import Whole, id_field
 from dvc.needs.models import CATEGORIES
 from dvc.shelters import models as m
 
@@ -18,7 +19,7 @@ class ShelterIn(Schema):
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
     lon = fields.Float(required=True, validate=validate.Range(-180, 180))
     address = fields.String(load_default=None, validate=validate.Length(max=300))
-    capacity = fields.Integer(required=True, validate=validate.Range(0, 100_000))
+    capacity = Whole(required=True, validate=validate.Range(0, 100_000))
     care_types = fields.List(CARE, load_default=list)
     carers_allowed = fields.Boolean(load_default=True)
     contact = fields.String(load_default=None, validate=validate.Length(max=200))
@@ -31,22 +32,22 @@ class ShelterPatch(ShelterIn):
 
 class OccupancyIn(Schema):
     counts = fields.Dict(keys=fields.String(validate=validate.OneOf((*m.CARE_TYPES, "other"))),
-                         values=fields.Integer(), required=True)
+                         values=Whole(validate=validate.Range(max=100_000)), required=True)
 
 
 class ShelterRequestIn(Schema):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    people_min = fields.Integer(load_default=1, validate=validate.Range(1, 100))
-    people_max = fields.Integer(load_default=5, validate=validate.Range(1, 100))
+    people_min = Whole(load_default=1, validate=validate.Range(1, 100))
+    people_max = Whole(load_default=5, validate=validate.Range(1, 100))
 
 
 class RoomQuery(Schema):
     care_type = fields.String(required=True, validate=validate.OneOf(m.CARE_TYPES))
     lat = fields.Float(load_default=None, validate=validate.Range(-90, 90))
     lon = fields.Float(load_default=None, validate=validate.Range(-180, 180))
-    need_id = fields.Integer(load_default=None)
-    places = fields.Integer(load_default=1, validate=validate.Range(1, 50))
+    need_id = id_field(load_default=None)
+    places = Whole(load_default=1, validate=validate.Range(1, 50))
 
 
 class RoomOut(Schema):
@@ -55,3 +56,10 @@ class RoomOut(Schema):
     free = fields.Integer(attribute="shelter.free")
     capacity = fields.Integer(attribute="shelter.capacity")
     distance_m = fields.Float()
+
+
+class ShelterRequestOut(Schema):
+    need_id = fields.Integer()
+    number = fields.String()
+    status = fields.String()
+    source = fields.String()

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from dvc.auth.access import actor_name, allow, public
-from dvc.auth.models import ROLES
+from dvc.auth.access import actor_name
+from dvc.core.schemas import GeoCollectionOut, GeoFeatureOut
 from dvc.operations.operations import get_operation
 from dvc.sites import operations as ops
 from dvc.sites.recruitment import inflow, recruitment
-from dvc.sites.schemas import SiteIn, SitePatch, TransferIn
+from dvc.sites.schemas import (RecruitmentOut, SiteIn, SitePatch, TransferIn,
+                               TransferOut)
 
 bp = Blueprint("sites_api", __name__, url_prefix="/api/v1",
                description="Sites: main centre and satellites (サテライト)")
-STAFF = ("coordinator",)
-
 
 def feature(site) -> dict:
     """A site as a GeoJSON feature with today's load and tomorrow's recommendation."""
@@ -32,7 +31,7 @@ def feature(site) -> dict:
 
 
 @bp.route("/operations/<int:op_id>/sites", methods=["GET"])
-@allow(*ROLES)
+@bp.alt_response(200, schema=GeoCollectionOut, success=True, description="Sites as GeoJSON")
 def list_sites(op_id):
     """The operation's sites as a GeoJSON FeatureCollection."""
     return {"type": "FeatureCollection",
@@ -41,7 +40,7 @@ def list_sites(op_id):
 
 @bp.route("/operations/<int:op_id>/sites", methods=["POST"])
 @bp.arguments(SiteIn)
-@allow("admin")
+@bp.alt_response(201, schema=GeoFeatureOut, success=True, description="The new site")
 def post_site(data, op_id):
     """Add a satellite (or the main centre, once)."""
     site = ops.create_site(get_operation(op_id), data["name"], data["kind"], lat=data["lat"],
@@ -51,7 +50,7 @@ def post_site(data, op_id):
 
 @bp.route("/sites/<int:site_id>", methods=["PATCH"])
 @bp.arguments(SitePatch)
-@allow(*STAFF)
+@bp.alt_response(200, schema=GeoFeatureOut, success=True, description="The site as it is now")
 def patch_site(data, site_id):
     """Open, pause or close a site; change its point, service area, hours, quota or staff."""
     site = ops.get_site(site_id)
@@ -65,7 +64,7 @@ def patch_site(data, site_id):
 
 @bp.route("/sites/<int:site_id>/transfer", methods=["POST"])
 @bp.arguments(TransferIn)
-@allow(*STAFF)
+@bp.alt_response(200, schema=TransferOut, success=True)
 def transfer(data, site_id):
     """Send checked-in volunteers to this site (the shuttle from the main centre)."""
     site = ops.get_site(site_id)
@@ -76,7 +75,7 @@ def transfer(data, site_id):
 
 
 @bp.route("/operations/<int:op_id>/recruitment", methods=["GET"])
-@public
+@bp.alt_response(200, schema=RecruitmentOut, success=True)
 def get_recruitment(op_id):
     """Public recruitment status (募集状況) per site: counts only, no personal data."""
     operation = get_operation(op_id)

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from dvc.core.context import now
 from dvc.core.errors import Conflict, Invalid, NotFound
 from dvc.core.events import log_event
+from dvc.core.geo import in_japan
 from dvc.districts.operations import district_rows, place_points, relocate_all
 from dvc.extensions import db
 from dvc.operations.models import Operation
@@ -22,6 +23,8 @@ def _check_point(lat, lon) -> dict:
         fields["lon"] = _("Longitude must be between -180 and 180.")
     if (lat is None) != (lon is None):
         fields["lat" if lat is None else "lon"] = _("Give both latitude and longitude.")
+    elif lat is not None and not fields and not in_japan(lat, lon):
+        fields["lat"] = _("This point is outside Japan: check the coordinates.")
     return fields
 
 

@@ -14,7 +14,7 @@ from dvc.core.errors import Conflict, Invalid, NotFound
 from dvc.core.events import log_event
 from dvc.extensions import db
 from dvc.needs.models import Need
-from dvc.needs.operations import advance_by_team
+from dvc.needs.operations import advance_by_team, lock_need
 from dvc.operations.models import Operation
 from dvc.teams.models import (ACTIVE, IN_FIELD, ActivityReport, Incident, Team, TeamMember)
 from dvc.volunteers.models import CheckIn, Volunteer
@@ -63,6 +63,7 @@ def form_team(operation: Operation, need: Need, member_ids: list[int], leader_id
     member_ids = list(dict.fromkeys(member_ids))
     if need.operation_id != operation.id:
         raise NotFound(_("No such need."), code="unknown_need")
+    lock_need(need)  # its status decides, and a coordinator may be changing it right now
     if need.status not in ("ready", "continuing", "assigned"):
         raise Conflict(_("This need is not ready for a team."), code="need_not_ready",
                        data={"status": need.status})
@@ -106,6 +107,10 @@ def _busy(ids) -> Conflict:
 
 
 def _require(team: Team, allowed: tuple[str, ...]) -> None:
+    """Hold the team's row and read it again, then check its status: two coordinators pressing
+    the same button at once take turns, and the second is told what the team is doing now."""
+    db.session.flush()
+    db.session.refresh(team, with_for_update=True)
     if team.status not in allowed:
         raise Conflict(_("The team cannot do this now (it is %(status)s).",
                          status=team.status), code="invalid_team_state",
@@ -130,6 +135,7 @@ def dispatch_team(team: Team, *, transport: str, actor: str) -> None:
     _require(team, ("formed",))
     team.transport = transport
     _move(team, "dispatched", "dispatched_dt", actor=actor, transport=transport)
+    lock_need(team.need)
     if team.need.status == "assigned":
         advance_by_team(team.need, "in_progress", actor=actor)
 
@@ -157,6 +163,7 @@ def disband_team(team: Team, *, actor: str) -> None:
     _require(team, ("formed",))
     _free_members(team)
     _move(team, "disbanded", None, actor=actor)
+    lock_need(team.need)  # a team being formed for it right now must count as another
     others = db.session.scalar(select(Team.id).where(
         Team.need_id == team.need_id, Team.id != team.id, Team.status.in_(ACTIVE)))
     if not others and team.need.status == "assigned":
@@ -181,6 +188,7 @@ def report_team(team: Team, *, outcome: str, actor: str, reported_by: str,
         record_incident(team.operation_id, team=team, actor=actor, **incident)
     log_event("team.reported", actor=actor, operation_id=team.operation_id, subject=team,
               payload={"need_id": team.need_id, "outcome": outcome, "people_next": people_next})
+    lock_need(team.need)  # another team of the same need may be reporting right now
     if team.need.status == "in_progress":
         advance_by_team(team.need, outcome, actor=actor, remaining_work=remaining_work)
     return report
@@ -192,6 +200,11 @@ def record_incident(operation_id: int, *, kind: str, description: str, actor: st
     """Record an injury or a near-miss."""
     if not (description or "").strip():
         raise Invalid(_("Describe what happened."), fields={"description": "required"})
+    if volunteer_id is not None:
+        volunteer = db.session.get(Volunteer, volunteer_id)
+        if volunteer is None or volunteer.operation_id != operation_id:
+            message = _("No such volunteer in this operation.")
+            raise Invalid(message, fields={"volunteer_id": message})
     incident = Incident(operation_id=operation_id, team=team, volunteer_id=volunteer_id,
                         kind=kind, severity=severity, description=description.strip(),
                         reported_dt=now(), actor=actor)

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from dvc.core.schemas import Whole, id_field
 from dvc.teams import models as m
 
 
 class TeamIn(Schema):
-    need_id = fields.Integer(required=True)
-    member_ids = fields.List(fields.Integer(), required=True,
+    need_id = id_field(required=True)
+    member_ids = fields.List(id_field(), required=True,
                              validate=validate.Length(min=1, max=100))
-    leader_id = fields.Integer(required=True)
+    leader_id = id_field(required=True)
 
 
 class MemberOut(Schema):
@@ -55,13 +56,13 @@ class IncidentIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(m.INCIDENT_KINDS))
     description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     severity = fields.String(load_default="minor", validate=validate.OneOf(m.SEVERITIES))
-    volunteer_id = fields.Integer(load_default=None)
+    volunteer_id = id_field(load_default=None)
 
 
 class ReportIn(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(m.OUTCOMES))
     remaining_work = fields.String(load_default=None, validate=validate.Length(max=4000))
-    people_next = fields.Integer(load_default=None, validate=validate.Range(1, 500))
+    people_next = Whole(load_default=None, validate=validate.Range(1, 500))
     requester_situation = fields.String(load_default=None, validate=validate.Length(max=4000))
     notes = fields.String(load_default=None, validate=validate.Length(max=4000))
     incidents = fields.List(fields.Nested(IncidentIn), load_default=list)

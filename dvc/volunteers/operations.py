@@ -70,8 +70,8 @@ def person_key(name: str, kana: str) -> str:
 
 # --- registration ------------------------------------------------------------------------
 
-def _check_registration(reg: Registration, year: int) -> None:
-    fields = {}
+def _check_registration(reg: Registration, day: date) -> None:
+    fields, year = {}, day.year
     if not reg.consent:
         fields["consent"] = _("Agree to the privacy terms to register.")
     if not 1900 < reg.birth_year <= year:
@@ -80,6 +80,12 @@ def _check_registration(reg: Registration, year: int) -> None:
         fields["phone"] = _("Enter a phone number of 10 or 11 digits.")
     if reg.insurance == "home" and not reg.insurance_council:
         fields["insurance_council"] = _("Enter the council where you enrolled.")
+    # Insurance runs one fiscal year: a date in the future or years back is a typing mistake.
+    if reg.insurance_date and reg.insurance_date > day:
+        fields["insurance_date"] = _("The date you enrolled cannot be in the future.")
+    elif reg.insurance_date and reg.insurance_date.year < year - 2:
+        fields["insurance_date"] = _("Check the date you enrolled: the insurance covers one "
+                                     "fiscal year (April to March).")
     if reg.group_name and not (reg.group_size and reg.group_size >= 2):
         fields["group_size"] = _("A group has at least 2 people.")
     if fields:
@@ -106,7 +112,7 @@ def register_volunteer(operation: Operation, reg: Registration, *, via: str,
     """Register a volunteer and return them with their new code (shown once, stored hashed);
     `code` is one pre-printed on a paper form (fallback pack), which becomes theirs."""
     _require_open(operation)
-    _check_registration(reg, today().year)
+    _check_registration(reg, today())
     preprinted = _preprinted(operation, code) if code else None
     if find_duplicate(operation, reg):
         raise _duplicate_error()
@@ -227,6 +233,12 @@ def search_volunteers(operation: Operation, query: str, limit: int = 20) -> list
     return list(db.session.scalars(
         select(Volunteer).where(Volunteer.operation_id == operation.id, or_(*clauses))
         .order_by(Volunteer.kana).limit(limit)))
+
+
+def log_view(volunteer: Volunteer, *, actor: str) -> None:
+    """Record who opened a volunteer's record found by search (personal data is inside)."""
+    log_event("volunteer.viewed", actor=actor, operation_id=volunteer.operation_id,
+              subject=volunteer)
 
 
 # --- insurance and check-in ----------------------------------------------------------------

@@ -7,9 +7,9 @@ import qrcode
 import qrcode.image.svg
 import zxingcpp
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from dvc.core.errors import Invalid, NotFound
+from dvc.core.images import UNREADABLE, ImageRefused, open_image
 
 MAX_PIXELS = 4000 * 4000
 
@@ -38,14 +38,18 @@ def svg(data: str) -> bytes:
 def decode_image(blob: bytes) -> str:
     """Return the text of the first QR code in an image, or say clearly why there is none."""
     try:
-        image = Image.open(io.BytesIO(blob))
-        if image.width * image.height > MAX_PIXELS:
-            raise Invalid(_("The image is too large."), fields={"image": "too_large"})
-        image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        image = open_image(blob, max_pixels=MAX_PIXELS)
+    except ImageRefused as err:
+        if err.reason == "too_large":
+            raise Invalid(_("The image is too large."), fields={"image": "too_large"}) from None
         raise Invalid(_("This is not an image we can read."), fields={"image": "unreadable"}) \
             from None
-    results = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+    try:
+        grey = image.convert("L")
+    except UNREADABLE:
+        raise Invalid(_("This is not an image we can read."), fields={"image": "unreadable"}) \
+            from None
+    results = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)
     if not results:
         raise NotFound(_("No QR code found in the image."), code="no_code_found")
     return results[0].text

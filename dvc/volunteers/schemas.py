@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from dvc.core.japan import PREFECTURES
+from dvc.core.schemas import Whole, id_field
 from dvc.volunteers.models import INSURANCE, VEHICLES
 
 
@@ -15,7 +17,7 @@ class RegistrationIn(Schema):
     email = fields.Email(load_default=None)
     prefecture = fields.String(required=True, validate=validate.OneOf(PREFECTURES))
     municipality = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    birth_year = fields.Integer(required=True, validate=validate.Range(1901, 2100))
+    birth_year = Whole(required=True, validate=validate.Range(1901, 2100))
     emergency_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     emergency_phone = fields.String(required=True, validate=validate.Length(min=10, max=30))
     skills = fields.List(fields.String(), load_default=list)
@@ -24,7 +26,7 @@ class RegistrationIn(Schema):
     insurance_council = fields.String(load_default=None, validate=validate.Length(max=120))
     insurance_date = fields.Date(load_default=None)
     group_name = fields.String(load_default=None, validate=validate.Length(max=120))
-    group_size = fields.Integer(load_default=None, validate=validate.Range(2, 500))
+    group_size = Whole(load_default=None, validate=validate.Range(2, 500))
     group_members = fields.String(load_default=None, validate=validate.Length(max=4000))
     consent = fields.Boolean(required=True)
     language = fields.String(load_default="ja", validate=validate.OneOf(("ja", "ja-easy", "en")))
@@ -33,7 +35,8 @@ class RegistrationIn(Schema):
     def _known_skills(self, value, **_kw):
         unknown = set(value) - set(current_app.config["SKILLS"])
         if unknown:
-            raise ValidationError(f"unknown skills: {', '.join(sorted(unknown))}")
+            raise ValidationError(_("Unknown skills: %(skills)s",
+                                    skills=", ".join(sorted(unknown))))
 
 
 class RegisteredOut(Schema):
@@ -93,19 +96,19 @@ class LookupOut(Schema):
 
 class CheckInIn(Schema):
     code = fields.String(validate=validate.Length(max=2000))
-    volunteer_id = fields.Integer()
-    site_id = fields.Integer(load_default=None)
+    volunteer_id = id_field()
+    site_id = id_field(load_default=None)
     health_ok = fields.Boolean(required=True)
     health = fields.Dict(keys=fields.String(), values=fields.Boolean(), load_default=dict)
     insurance_enrolled_now = fields.Boolean(load_default=False)
-    headcount = fields.Integer(load_default=None, validate=validate.Range(1, 500))
+    headcount = Whole(load_default=None, validate=validate.Range(1, 500))
     method = fields.String(load_default="scan",
                            validate=validate.OneOf(("scan", "camera", "search", "group")))
 
 
 class CheckInQuery(Schema):
     date = fields.Date(load_default=None)
-    site_id = fields.Integer(load_default=None)
+    site_id = id_field(load_default=None)
 
 
 class SearchQuery(Schema):

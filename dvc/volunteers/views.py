@@ -9,7 +9,6 @@ from dvc.core import codes
 from dvc.core.context import today
 from dvc.core.errors import Conflict, DomainError, Forbidden, Invalid
 from dvc.core.forms import show_domain_errors
-from dvc.auth.access import public
 from dvc.extensions import db
 from dvc.operations.operations import get_operation
 from dvc.sites.models import Site
@@ -25,7 +24,6 @@ CODE_COOKIE_AGE = 60 * 60 * 24 * 180  # a response lasts months; the phone keeps
 
 
 @bp.route("/o/<int:op_id>/register", methods=["GET", "POST"])
-@public
 def register(op_id):
     """Pre-registration on a phone, or walk-in registration on the kiosk tablet."""
     operation = get_operation(op_id)
@@ -58,7 +56,6 @@ def _volunteer_or_404(token: str):
 
 
 @bp.route("/v/<token>")
-@public
 def my_page(token):
     """The volunteer's own page: their QR code, today's status and the centre's notice."""
     volunteer = _volunteer_or_404(token)
@@ -78,7 +75,9 @@ def _my_page(volunteer, token: str, *, new: bool = False, report_form=None, stat
     response.set_cookie(CODE_COOKIE, token, max_age=CODE_COOKIE_AGE, httponly=True,
                         samesite="Lax", secure=request.is_secure)
     response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # The code in the URL never goes to another site; this page's own forms still send it,
+    # as CSRF checks over HTTPS want a same-site Referer (no-referrer broke them there).
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -93,7 +92,6 @@ def _led_team(token: str, team_id: int):
 
 
 @bp.route("/v/<token>/team/<int:team_id>/<any(arrive, finish):step>", methods=["POST"])
-@public
 def team_step(token, team_id, step):
     """The leader's "arrived" and "finished" buttons."""
     volunteer, team = _led_team(token, team_id)
@@ -107,7 +105,6 @@ def team_step(token, team_id, step):
 
 
 @bp.route("/v/<token>/team/<int:team_id>/report", methods=["POST"])
-@public
 def team_report(token, team_id):
     """The leader's activity report from the field: completed, or continuing."""
     volunteer, team = _led_team(token, team_id)
@@ -131,21 +128,18 @@ def _image(data: bytes, mimetype: str) -> Response:
 
 
 @bp.route("/v/<token>/qr.png")
-@public
 def qr_png(token):
     _volunteer_or_404(token)
     return _image(qr.png(codes.normalize(token)), "image/png")
 
 
 @bp.route("/v/<token>/qr.svg")
-@public
 def qr_svg(token):
     _volunteer_or_404(token)
     return _image(qr.svg(codes.normalize(token)), "image/svg+xml")
 
 
 @bp.route("/o/<int:op_id>/s/<int:site_id>/<day_code>", methods=["GET", "POST"])
-@public
 def self_checkin(op_id, site_id, day_code):
     """Check in from one's own phone via today's entrance poster, after the health questions."""
     operation = get_operation(op_id)

@@ -2,7 +2,8 @@
 // below street level (colour: status; size and ring: priority; clusters count the needs and, in
 // red, those waiting for a team), teams in the field at their need, and a side panel to form,
 // dispatch and follow a need's team. folium built the map; map.js hands us its layers in
-// window.dvcMap. We poll for changes without reloading and only update needs that changed.
+// window.dvcMap. We poll for changes without reloading (an unchanged answer costs a 304 and no
+// drawing); the layers and the low stock are asked for once the needs are on the map.
 // Every failure is shown; nothing ticked or typed is dropped.
 (function () {
   "use strict";
@@ -109,35 +110,88 @@
     }
 
     // --- needs on the map ----------------------------------------------------------------------
-    // No Leaflet object per need: the needs live in one list and are drawn on one canvas, in
-    // clusters on a grid of CELL pixels below street level and one by one from it. Clustering
-    // 20,000 needs takes a few milliseconds, so it is redone for each zoom and filter, and only
-    // what is in view (plus a margin, for panning) is drawn.
-    var needs = {};  // id -> { n: need, x, y: position in pixels at zoom 0, shown: bool }
+    // No Leaflet object, and no JavaScript object, per need: an answer is kept as it came (one
+    // array a need) beside columns of typed arrays (position, status, priority, shown), and
+    // drawn on one canvas, in clusters on a grid of CELL pixels below street level and one by
+    // one from it. Clustering 20,000 needs takes a few milliseconds, so it is redone for each
+    // zoom, filter and answer, and only what is in view (plus a margin, for panning) is drawn.
+    // A need becomes an object only when something asks for it (the panel, a list, suggest.js).
     var etag = null, firstLoad = true;
     var stats = window.dvcMapStats = { ready: false, readyAt: null, markers: 0, drawn: 0,
                                        total: 0, version: 0 };
     var STREET_ZOOM = window.dvcMap.streetZoom || 17, CELL = window.dvcMap.cell || 60;
     var RING = "#37474f", URGENT_RING = "#d32f2f", BADGE = "#d32f2f";
-
-    function decode(payload) {
-      var ix = {}, codes = payload.codes;
-      payload.columns.forEach(function (name, i) { ix[name] = i; });
-      return payload.rows.map(function (r) {
-        return { id: r[ix.id], lon: r[ix.lon], lat: r[ix.lat], status: codes.status[r[ix.status]],
-                 category: codes.category[r[ix.category]],
-                 priority: codes.priority[r[ix.priority]], people_min: r[ix.people_min],
-                 people_max: r[ix.people_max], district: codes.district[r[ix.district]],
-                 site_id: r[ix.site_id], vehicle_needed: !!r[ix.vehicle_needed],
-                 care: !!r[ix.care], days_waiting: r[ix.days_waiting] };
-      });
-    }
+    var COUNT_FONT = "700 13px system-ui, sans-serif", BADGE_FONT = "700 11px system-ui, sans-serif";
     // Spherical Mercator (Leaflet's EPSG:3857, folium's default) in pixels at zoom 0.
     var MAX_LAT = 85.0511287798, DEG = Math.PI / 180;
-    function project(e) {
-      var lat = Math.max(-MAX_LAT, Math.min(MAX_LAT, e.n.lat)), sin = Math.sin(lat * DEG);
-      e.x = 256 * (0.5 + e.n.lon / 360);
-      e.y = 256 * (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI));
+
+    // The needs of one answer of the API (dvc/maps/compact.py: columns, codes, rows).
+    function Needs(payload) {
+      var rows = payload.rows, count = rows.length, codes = payload.codes, ix = {};
+      payload.columns.forEach(function (name, i) { ix[name] = i; });
+      this.rows = rows;
+      this.codes = codes;
+      this.ix = ix;
+      this.count = count;
+      this.byId = new Map();
+      this.objects = [];
+      this.lat = new Float64Array(count);
+      this.lon = new Float64Array(count);
+      this.x = new Float64Array(count);  // NaN: no point on the map
+      this.y = new Float64Array(count);
+      this.status = new Uint8Array(count);
+      this.priority = new Uint8Array(count);
+      this.shown = new Uint8Array(count);
+      this.drawn = new Uint32Array(count);  // the layer's draw in which it was drawn on its own
+      this.shownCount = 0;
+      // What each code means on the map, looked up once an answer instead of once a need.
+      this.colour = codes.status.map(function (s) { return S.colours[s] || "#000"; });
+      this.waiting = codes.status.map(function (s) { return !!WAITING[s]; });
+      this.style = codes.priority.map(function (p) { return S.priority[p] || S.priority.normal; });
+      this.rank = codes.priority.map(function (p) { return p in RANK ? RANK[p] : RANK.normal; });
+      this.urgent = codes.priority.indexOf("urgent");
+      var iId = ix.id, iLat = ix.lat, iLon = ix.lon, iStatus = ix.status, iPriority = ix.priority;
+      for (var i = 0; i < count; i++) {
+        var r = rows[i], lat = r[iLat], lon = r[iLon];
+        this.byId.set(r[iId], i);
+        this.status[i] = r[iStatus];
+        this.priority[i] = r[iPriority];
+        if (lat === null || lon === null) {
+          this.lat[i] = this.lon[i] = this.x[i] = this.y[i] = NaN;
+          continue;
+        }
+        var sin = Math.sin(Math.max(-MAX_LAT, Math.min(MAX_LAT, lat)) * DEG);
+        this.lat[i] = lat;
+        this.lon[i] = lon;
+        this.x[i] = 256 * (0.5 + lon / 360);
+        this.y[i] = 256 * (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI));
+      }
+    }
+    // The row of a need, or -1.
+    Needs.prototype.index = function (id) {
+      var i = this.byId.get(Number(id));
+      return i === undefined ? -1 : i;
+    };
+    Needs.prototype.id = function (i) { return this.rows[i][this.ix.id]; };
+    // The need in row i as an object (made once an answer).
+    Needs.prototype.need = function (i) {
+      var n = this.objects[i];
+      if (n) return n;
+      var r = this.rows[i], ix = this.ix, c = this.codes;
+      n = this.objects[i] = {
+        id: r[ix.id], lon: r[ix.lon], lat: r[ix.lat], status: c.status[r[ix.status]],
+        category: c.category[r[ix.category]], priority: c.priority[r[ix.priority]],
+        people_min: r[ix.people_min], people_max: r[ix.people_max],
+        district: c.district[r[ix.district]], site_id: r[ix.site_id],
+        vehicle_needed: !!r[ix.vehicle_needed], care: !!r[ix.care],
+        days_waiting: r[ix.days_waiting] };
+      return n;
+    };
+    var needs = new Needs({ columns: [], rows: [],
+                            codes: { status: [], category: [], priority: [], district: [] } });
+    function needOf(id) {
+      var i = needs.index(id);
+      return i < 0 ? null : needs.need(i);
     }
 
     var filterForm = document.getElementById("map-filters");
@@ -151,23 +205,36 @@
       return f;
     }
     var filters = readFilters();
-    function visible(n) {
-      return n.lat !== null && n.lon !== null && !!filters.status[n.status] &&
-        (!filters.category || n.category === filters.category) &&
-        (!filters.district || n.district === filters.district);
+    // The code of a filter's value: -1 for any, -2 when no need has it (nothing matches).
+    function codeOf(list, value) {
+      if (!value) return -1;
+      var k = list.indexOf(value);
+      return k < 0 ? -2 : k;
     }
-    // Whether the entry is shown now; true when that changed.
-    function place(e) {
-      var want = visible(e.n);
-      if (want === e.shown) return false;
-      e.shown = want;
-      return true;
+    // Mark the needs the filters show (never those without a point) and count them.
+    function place(d) {
+      var okStatus = d.codes.status.map(function (s) { return !!filters.status[s]; });
+      var category = codeOf(d.codes.category, filters.category);
+      var district = codeOf(d.codes.district, filters.district);
+      var rows = d.rows, iCategory = d.ix.category, iDistrict = d.ix.district, shown = 0;
+      for (var i = 0; i < d.count; i++) {
+        var on = okStatus[d.status[i]] && !isNaN(d.x[i]) &&
+          (category === -1 || rows[i][iCategory] === category) &&
+          (district === -1 || rows[i][iDistrict] === district);
+        d.shown[i] = on ? 1 : 0;
+        if (on) shown += 1;
+      }
+      d.shownCount = shown;
+      stats.markers = shown;
     }
 
     // The canvas: Leaflet's renderer base gives the canvas its place, its margin and the zoom
     // animation; drawing and hit-testing are ours.
     var NeedsLayer = L.Renderer.extend({
-      options: { padding: 0.5 },
+      // A quarter of the view on each side (Leaflet's default is a tenth): short pans show
+      // needs at once, and each frame hands the screen 2.25 times the view's pixels, not the
+      // 4 times that padding 0.5 made.
+      options: { padding: 0.25 },
       _initContainer: function () {
         this._container = L.DomUtil.create("canvas", "dvc-needs");
         this._ctx = this._container.getContext("2d");
@@ -182,47 +249,65 @@
         L.Renderer.prototype._update.call(this);
         var b = this._bounds, size = b.getSize(), c = this._container;
         var ratio = window.devicePixelRatio || 1;
+        var w = Math.round(ratio * size.x), h = Math.round(ratio * size.y);
         L.DomUtil.setPosition(c, b.min);
-        c.width = Math.round(ratio * size.x);
-        c.height = Math.round(ratio * size.y);
-        c.style.width = size.x + "px";
-        c.style.height = size.y + "px";
+        // Giving a canvas its size, even the same one, clears it and makes a new bitmap.
+        if (c.width !== w || c.height !== h) {
+          c.width = w;
+          c.height = h;
+          c.style.width = size.x + "px";
+          c.style.height = size.y + "px";
+          this._picture = null;
+        }
         this._ratio = ratio;
         this._draw();
       },
-      changed: function () { this._groups = null; if (this._map) this._draw(); },
+      // The needs changed: cluster them again, and draw them now.
+      changed: function () { this.forget(); if (this._map) this._draw(); },
+      forget: function () { this._groups = null; },
       // Clusters at a zoom: cells of CELL pixels on the world grid, so they stay put while the
-      // map pans. Below street level a cell holding one need shows that need.
+      // map pans. Below street level a cell holding one need shows that need. `i`: the row of
+      // the need drawn alone (for a cluster, its first need).
       _group: function (zoom) {
         if (this._groups && this._groupsZoom === zoom) return this._groups;
-        var scale = Math.pow(2, zoom), singlesOnly = zoom >= STREET_ZOOM;
+        var d = needs, scale = Math.pow(2, zoom), singlesOnly = zoom >= STREET_ZOOM;
         var cells = new Map(), out = [];
-        for (var id in needs) {
-          var e = needs[id];
-          if (!e.shown) continue;
-          var px = e.x * scale, py = e.y * scale;
-          if (singlesOnly) { out.push({ n: 1, x: px, y: py, e: e }); continue; }
-          var key = Math.floor(px / CELL) * 4294967296 + Math.floor(py / CELL);
+        // Cells are counted from the world's corner; keyed from the first shown need's cell
+        // (one key a cell: `stride` exceeds twice the world's width in cells), keys stay small
+        // integers, fast Map keys, wherever the needs are.
+        var first = -1;
+        while (++first < d.count && !d.shown[first]) { /* find it */ }
+        var baseX = first < d.count ? Math.floor(d.x[first] * scale / CELL) : 0;
+        var baseY = first < d.count ? Math.floor(d.y[first] * scale / CELL) : 0;
+        var stride = 2 * Math.ceil(256 * scale / CELL) + 2;
+        for (var i = 0; i < d.count; i++) {
+          if (!d.shown[i]) continue;
+          var px = d.x[i] * scale, py = d.y[i] * scale;
+          if (singlesOnly) { out.push({ n: 1, x: px, y: py, i: i }); continue; }
+          var key = (Math.floor(px / CELL) - baseX) * stride + Math.floor(py / CELL) - baseY;
           var g = cells.get(key);
           if (!g) {
-            g = { n: 0, x: 0, y: 0, e: e, waiting: 0, urgent: false, south: 90, north: -90,
+            g = { n: 0, x: 0, y: 0, i: i, waiting: 0, urgent: false, south: 90, north: -90,
                   west: 180, east: -180 };
             cells.set(key, g);
             out.push(g);
           }
           g.n += 1; g.x += px; g.y += py;
-          var n = e.n;
-          if (WAITING[n.status]) { g.waiting += 1; if (n.priority === "urgent") g.urgent = true; }
-          if (n.lat < g.south) g.south = n.lat;
-          if (n.lat > g.north) g.north = n.lat;
-          if (n.lon < g.west) g.west = n.lon;
-          if (n.lon > g.east) g.east = n.lon;
+          if (d.waiting[d.status[i]]) {
+            g.waiting += 1;
+            if (d.priority[i] === d.urgent) g.urgent = true;
+          }
+          var lat = d.lat[i], lon = d.lon[i];
+          if (lat < g.south) g.south = lat;
+          if (lat > g.north) g.north = lat;
+          if (lon < g.west) g.west = lon;
+          if (lon > g.east) g.east = lon;
         }
         if (!singlesOnly) out.forEach(function (g) { g.x /= g.n; g.y /= g.n; });
         // Singles under clusters, and the more urgent singles on top.
+        var rank = d.rank, priority = d.priority;
         out.sort(function (a, b) {
-          return (a.n > 1) - (b.n > 1) ||
-            (RANK[b.e.n.priority] || 0) - (RANK[a.e.n.priority] || 0);
+          return (a.n > 1) - (b.n > 1) || rank[priority[b.i]] - rank[priority[a.i]];
         });
         this._groups = out;
         this._groupsZoom = zoom;
@@ -234,25 +319,40 @@
         var ctx = this._ctx, ratio = this._ratio, zoom = map.getZoom();
         var origin = map.getPixelOrigin(), ox = origin.x + b.min.x, oy = origin.y + b.min.y;
         var w = b.max.x - b.min.x, h = b.max.y - b.min.y;
+        var d = needs, groups = this._group(zoom);
+        // The same clusters at the same place: what the canvas shows is still right (setting
+        // a view sends Leaflet's "viewreset" and then "moveend", each asking for a drawing).
+        var picture = [zoom, ox, oy, w, h, ratio].join(" ");
+        if (this._picture === picture && this._pictureOf === groups) return;
+        this._picture = picture;
+        this._pictureOf = groups;
         ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
         ctx.clearRect(0, 0, w, h);
-        var groups = this._group(zoom), drawn = [], count = 0, seq = ++this._seq;
+        var drawn = [], count = 0, seq = ++this._seq;
+        ctx.textAlign = "center";
+        ctx.textBaseline = "middle";
+        this._font = null;  // setting a font parses it: only when it changes
         for (var i = 0; i < groups.length; i++) {
           var g = groups[i], x = g.x - ox, y = g.y - oy;
           if (x < -30 || y < -30 || x > w + 30 || y > h + 30) continue;
-          var r = g.n > 1 ? this._cluster(ctx, g, x, y) : this._single(ctx, g.e, x, y);
-          g.e.drawn = g.n > 1 ? 0 : seq;
+          var r;
+          if (g.n > 1) {
+            r = this._cluster(ctx, g, x, y);
+          } else {
+            r = this._single(ctx, d, g.i, x, y);
+            d.drawn[g.i] = seq;
+          }
           drawn.push({ g: g, x: x + b.min.x, y: y + b.min.y, r: r });
           count += g.n;
         }
         this._drawn = drawn;
         stats.drawn = count;
       },
-      _single: function (ctx, e, x, y) {
-        var n = e.n, p = S.priority[n.priority] || S.priority.normal;
+      _single: function (ctx, d, i, x, y) {
+        var p = d.style[d.priority[i]];
         ctx.beginPath();
         ctx.arc(x, y, p.radius, 0, 2 * Math.PI);
-        ctx.fillStyle = S.colours[n.status] || "#000";
+        ctx.fillStyle = d.colour[d.status[i]];
         ctx.fill();
         ctx.lineWidth = p.weight;
         ctx.strokeStyle = p.color;
@@ -270,14 +370,12 @@
         ctx.strokeStyle = g.urgent ? URGENT_RING : RING;
         ctx.stroke();
         ctx.fillStyle = "#1b1f24";
-        ctx.font = "700 13px system-ui, sans-serif";
-        ctx.textAlign = "center";
-        ctx.textBaseline = "middle";
+        this._setFont(ctx, COUNT_FONT);
         ctx.fillText(String(g.n), x, y + 0.5);
         if (g.waiting) {
           var text = String(g.waiting);
-          ctx.font = "700 11px system-ui, sans-serif";
-          var bw = Math.max(16, ctx.measureText(text).width + 9), bh = 15;
+          this._setFont(ctx, BADGE_FONT);
+          var bw = Math.max(16, this._width(ctx, text) + 9), bh = 15;
           var bx = x + r * 0.72, by = y - r * 0.72;
           ctx.beginPath();
           ctx.roundRect(bx - bw / 2, by - bh / 2, bw, bh, bh / 2);
@@ -287,6 +385,15 @@
           ctx.fillText(text, bx, by + 0.5);
         }
         return r + 1.5;
+      },
+      _setFont: function (ctx, font) {
+        if (this._font !== font) ctx.font = this._font = font;
+      },
+      // The width of a badge's text (digits only: a few dozen strings, measured once).
+      _width: function (ctx, text) {
+        var known = this._widths || (this._widths = {});
+        if (!(text in known)) known[text] = ctx.measureText(text).width;
+        return known[text];
       },
       // The topmost thing drawn at a layer point, or null.
       hit: function (point) {
@@ -302,7 +409,7 @@
     map.on("click", function (ev) {
       var g = layer.hit(ev.layerPoint);
       if (!g) return;
-      if (g.n === 1) { openNeed(g.e.n.id, false); return; }
+      if (g.n === 1) { openNeed(needs.id(g.i), false); return; }
       // A cluster: zoom to its needs (to street level when they are all at one spot).
       if (g.north - g.south < 1e-6 && g.east - g.west < 1e-6) {
         map.setView([g.north, g.east], STREET_ZOOM, { animate: false });
@@ -316,102 +423,81 @@
     });
     map.on("mouseout", function () { container.classList.remove("dvc-hover"); });
 
-    function countShown() {
-      var shown = 0;
-      for (var id in needs) if (needs[id].shown) shown += 1;
-      stats.markers = shown;
-    }
-
-    // Bring the map in line with the needs: new ones added, gone ones removed, changed ones
-    // updated; the canvas is drawn again only when something on it changed.
-    function apply(list) {
-      var seen = {}, changed = false;
-      for (var i = 0; i < list.length; i++) {
-        var n = list[i], e = needs[n.id];
-        seen[n.id] = true;
-        if (!e) {
-          e = needs[n.id] = { n: n, x: 0, y: 0, shown: false, drawn: 0 };
-          if (n.lat !== null) project(e);
-        } else {
-          var old = e.n;
-          e.n = n;
-          if (old.lat !== n.lat || old.lon !== n.lon) {
-            if (n.lat !== null) project(e);
-            if (e.shown) changed = true;
-          } else if (e.shown && (old.status !== n.status || old.priority !== n.priority)) {
-            changed = true;
-          }
-        }
-        if (place(e)) changed = true;
-      }
-      for (var id in needs) {
-        if (!seen[id]) {
-          if (needs[id].shown) changed = true;
-          delete needs[id];
-        }
-      }
-      countShown();
-      if (changed) layer.changed();
+    // A new answer replaces the needs; the canvas is drawn again at once.
+    function apply(payload) {
+      needs = new Needs(payload);
+      place(needs);
+      layer.forget();
+      // The first load shows every need (fitting the view draws them); later ones keep the view.
+      var fitted = firstLoad && fitTo(needs);
+      firstLoad = false;
+      if (!fitted) layer.changed();
     }
 
     function refilter() {
-      var changed = false;
-      for (var id in needs) if (place(needs[id])) changed = true;
-      countShown();
-      if (changed) layer.changed();
+      place(needs);
+      layer.changed();
       summarise();
     }
     filterForm.addEventListener("change", function () { filters = readFilters(); refilter(); });
     filterForm.addEventListener("submit", function (e) { e.preventDefault(); });
 
-    function fitTo(list) {
+    // Fit the view to the shown needs; false when there are none.
+    function fitTo(d) {
       var south = 90, north = -90, west = 180, east = -180, any = false;
-      for (var i = 0; i < list.length; i++) {
-        var n = list[i];
-        if (!visible(n)) continue;
+      for (var i = 0; i < d.count; i++) {
+        if (!d.shown[i]) continue;
+        var lat = d.lat[i], lon = d.lon[i];
         any = true;
-        if (n.lat < south) south = n.lat;
-        if (n.lat > north) north = n.lat;
-        if (n.lon < west) west = n.lon;
-        if (n.lon > east) east = n.lon;
+        if (lat < south) south = lat;
+        if (lat > north) north = lat;
+        if (lon < west) west = lon;
+        if (lon > east) east = lon;
       }
       if (any) map.fitBounds([[south, west], [north, east]], { padding: [30, 30], maxZoom: 16,
                                                                animate: false });
+      return any;
     }
 
     // Counts, districts and the list of needs waiting for a team.
     var waitingList = document.getElementById("waiting-list");
     var lastUpdate = null, staleNote = null;
     function summarise() {
-      var counts = {}, districts = {}, shown = 0, total = 0, noPoint = 0, waiting = [];
-      Object.keys(needs).forEach(function (id) {
-        var e = needs[id], n = e.n;
-        total += 1;
-        counts[n.status] = (counts[n.status] || 0) + 1;
-        if (n.district) districts[n.district] = true;
-        if (n.lat === null) noPoint += 1;
-        if (e.shown) shown += 1;
-        if (WAITING[n.status]) waiting.push(n);
-      });
+      var d = needs, codes = d.codes, ix = d.ix, rows = d.rows;
+      var perStatus = new Uint32Array(codes.status.length);
+      var perDistrict = new Uint32Array(codes.district.length);
+      var noPoint = 0, waiting = [];
+      for (var i = 0; i < d.count; i++) {
+        perStatus[d.status[i]] += 1;
+        perDistrict[rows[i][ix.district]] += 1;
+        if (isNaN(d.x[i])) noPoint += 1;
+        if (d.waiting[d.status[i]]) waiting.push(i);
+      }
+      var counts = {};
+      codes.status.forEach(function (s, k) { if (perStatus[k]) counts[s] = perStatus[k]; });
       filterForm.querySelectorAll("[data-count]").forEach(function (node) {
         node.textContent = counts[node.dataset.count] ? "(" + counts[node.dataset.count] + ")" : "";
       });
-      var names = Object.keys(districts).sort();
+      var names = codes.district.filter(function (name, k) { return name && perDistrict[k]; })
+        .sort();
       var have = Array.prototype.slice.call(districtSelect.options, 1).map(function (o) { return o.value; });
       if (have.join("\n") !== names.join("\n")) {
         var chosen = districtSelect.value;
         while (districtSelect.options.length > 1) districtSelect.remove(1);
-        names.forEach(function (d) { districtSelect.add(new Option(d, d)); });
+        names.forEach(function (name) { districtSelect.add(new Option(name, name)); });
         if (chosen && names.indexOf(chosen) < 0) districtSelect.add(new Option(chosen, chosen));
         districtSelect.value = chosen;
       }
+      var continuing = codes.status.indexOf("continuing"), days = ix.days_waiting, id = ix.id;
       waiting.sort(function (a, b) {
-        return (a.status !== "continuing") - (b.status !== "continuing") ||
-          RANK[a.priority] - RANK[b.priority] || b.days_waiting - a.days_waiting || a.id - b.id;
+        return (d.status[a] !== continuing) - (d.status[b] !== continuing) ||
+          d.rank[d.priority[a]] - d.rank[d.priority[b]] || rows[b][days] - rows[a][days] ||
+          rows[a][id] - rows[b][id];
       });
       waitingList.replaceChildren();
       if (!waiting.length) waitingList.append(el("li", "meta none", T.none_waiting));
-      waiting.slice(0, 15).forEach(function (n) {
+      waiting.slice(0, 15).forEach(function (i) {
+        var n = d.need(i);
         var b = el("button", "link", number(n.id) + " · " + label(T.categories, n.category) + " · " +
                    label(T.priorities, n.priority) + " · " + fmt(T.days, { n: n.days_waiting }));
         b.type = "button";
@@ -420,9 +506,9 @@
         li.append(b);
         waitingList.append(li);
       });
-      stats.markers = shown;
-      stats.total = total;
-      var text = fmt(T.on_map, { shown: shown, total: total });
+      stats.markers = d.shownCount;
+      stats.total = d.count;
+      var text = fmt(T.on_map, { shown: d.shownCount, total: d.count });
       if (noPoint) text += " · " + fmt(T.no_point, { n: noPoint });
       if (lastUpdate) text += " · " + fmt(T.updated, { time: clock(lastUpdate) });
       statusLine.textContent = text;
@@ -444,6 +530,15 @@
           then();
         }, 0);
       });
+    }
+    // What waits for the first answer to be on the map (or to have failed): the layers and the
+    // low stock, so that the server and the browser give the needs their full attention first.
+    var afterFirst = [];
+    function afterFirstLoad(job) { if (afterFirst) afterFirst.push(job); else job(); }
+    function firstLoadSettled() {
+      var jobs = afterFirst;
+      afterFirst = null;
+      if (jobs) jobs.forEach(function (job) { job(); });
     }
 
     function load() {
@@ -468,15 +563,17 @@
           .then(function (got) {
             lastUpdate = new Date();
             staleNote = null;
-            if (!got) { summarise(); markReady(function () { loadTeams(done); }); return; }
+            if (!got) {
+              summarise();
+              markReady(function () { firstLoadSettled(); loadTeams(done); });
+              return;
+            }
             if (!stats.ready) stats.dataAt = performance.now();
-            var list = decode(got.payload);
-            if (firstLoad) { fitTo(list); firstLoad = false; }
-            if (!stats.ready) stats.decodedAt = performance.now();
-            apply(list);
+            apply(got.payload);
             if (!stats.ready) stats.drawnAt = performance.now();
             etag = got.tag;
             markReady(function () {
+              firstLoadSettled();
               summarise();
               renderPanel();
               loadTeams(done);
@@ -484,6 +581,7 @@
           })
           .catch(function (err) {
             done();
+            firstLoadSettled();
             if (err instanceof Error) throw err;  // a bug: let it reach the console
             staleNote = fmt(T.stale, { time: clock(new Date()) }) + " " + errorText(err);
             summarise();
@@ -507,15 +605,15 @@
     function drawTeams() {
       var keep = {};
       teams.forEach(function (t) {
-        var e = needs[t.need_id];
-        if (!IN_FIELD[t.status] || !e || e.n.lat === null) return;
+        var n = needOf(t.need_id);
+        if (!IN_FIELD[t.status] || !n || n.lat === null) return;
         keep[t.id] = true;
-        var sig = [t.status, t.headcount, e.n.lat, e.n.lon].join("|");
+        var sig = [t.status, t.headcount, n.lat, n.lon].join("|");
         var cur = teamMarkers[t.id];
         if (cur && cur.sig === sig) return;
         if (cur) teamLayer.removeLayer(cur.marker);
         var pin = el("span", null, t.number + " · " + t.headcount);
-        var marker = L.marker([e.n.lat, e.n.lon], {
+        var marker = L.marker([n.lat, n.lon], {
           icon: L.divIcon({ className: "team-pin team-" + t.status, html: pin, iconSize: null,
                             iconAnchor: [-10, 30] }),
           title: t.number + " · " + label(T.team_statuses, t.status), zIndexOffset: 1000 });
@@ -581,9 +679,9 @@
         root.classList.add("panel-open");
         map.invalidateSize({ pan: false });  // the panel takes the map's right side
       }
-      var e = needs[id];
-      if (e && e.n.lat !== null) {
-        var here = [e.n.lat, e.n.lon];
+      var n = needOf(id);
+      if (n && n.lat !== null) {
+        var here = [n.lat, n.lon];
         if (focus) map.setView(here, Math.max(map.getZoom(), STREET_ZOOM), { animate: false });
         else map.panInside(here, { padding: [60, 60], animate: false });
         if (!ring) {
@@ -613,16 +711,15 @@
     // cover each other even at the closest zoom.
     var alsoHere = document.getElementById("also-here");
     function showAlsoHere(id) {
-      var e = needs[id], found = [];
+      var d = needs, mine = d.index(id), found = [];
       alsoHere.querySelectorAll("button").forEach(function (b) { b.remove(); });
-      if (e && e.n.lat !== null) {
-        var here = L.latLng(e.n.lat, e.n.lon);
-        Object.keys(needs).forEach(function (k) {
-          var o = needs[k].n;
-          if (!needs[k].shown || o.id === id || Math.abs(o.lat - e.n.lat) > 0.0002 ||
-              Math.abs(o.lon - e.n.lon) > 0.0002) return;
-          if (map.distance(here, [o.lat, o.lon]) <= 10) found.push(o);
-        });
+      if (mine >= 0 && !isNaN(d.x[mine])) {
+        var lat = d.lat[mine], lon = d.lon[mine], here = L.latLng(lat, lon);
+        for (var i = 0; i < d.count; i++) {
+          if (!d.shown[i] || i === mine || Math.abs(d.lat[i] - lat) > 0.0002 ||
+              Math.abs(d.lon[i] - lon) > 0.0002) continue;
+          if (map.distance(here, [d.lat[i], d.lon[i]]) <= 10) found.push(d.need(i));
+        }
       }
       found.slice(0, 20).forEach(function (o) {
         var b = el("button", "link", number(o.id) + " " + label(T.statuses, o.status));
@@ -659,7 +756,7 @@
 
     function renderPanel() {
       if (current === null) return;
-      var e = needs[current], n = e && e.n;
+      var n = needOf(current);
       var badge = panel.querySelector("[data-p=status]");
       panel.querySelector("[data-p=number]").textContent = number(current);
       badge.textContent = n ? label(T.statuses, n.status) : "";
@@ -840,15 +937,15 @@
       return tr;
     }
     function showHeadcount() {
-      var e = needs[current];
-      if (!e) { headcountLine.textContent = ""; return; }
+      var n = needOf(current);
+      if (!n) { headcountLine.textContent = ""; return; }
       var s = sel(), people = 0;
       Object.keys(s.members).forEach(function (id) {
         if (s.members[id] && known[id]) people += known[id].headcount;
       });
-      headcountLine.textContent = fmt(T.headcount, { people: people, min: e.n.people_min,
-                                                     max: e.n.people_max });
-      headcountLine.className = people && (people < e.n.people_min || people > e.n.people_max)
+      headcountLine.textContent = fmt(T.headcount, { people: people, min: n.people_min,
+                                                     max: n.people_max });
+      headcountLine.className = people && (people < n.people_min || people > n.people_max)
         ? "warn" : "meta";
     }
 
@@ -928,26 +1025,31 @@
     // layers.js (districts, sites, shelters) refreshes with the needs: on this event.
     function refresh() {
       load();
-      loadLowStock();
-      document.dispatchEvent(new CustomEvent("dvc:refresh"));
+      afterFirstLoad(function () {
+        loadLowStock();
+        document.dispatchEvent(new CustomEvent("dvc:refresh"));
+      });
     }
     document.getElementById("map-refresh").addEventListener("click", refresh);
     setInterval(function () { if (!document.hidden && !working) refresh(); }, refreshMs);
     document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
     // For tests and the curious: the state behind a marker, and where the need is drawn on its
     // own (container pixels; null when it is out of view or counted in a cluster).
-    window.dvcMap.need = function (id) { return needs[id]; };
+    window.dvcMap.need = function (id) {
+      var i = needs.index(id);
+      return i < 0 ? null : { n: needs.need(i), shown: !!needs.shown[i] };
+    };
     window.dvcMap.pointOf = function (id) {
-      var e = needs[id];
-      if (!e || !e.shown || !e.drawn || e.drawn !== layer._seq) return null;
-      var p = map.latLngToContainerPoint([e.n.lat, e.n.lon]), size = map.getSize();
+      var d = needs, i = d.index(id);
+      if (i < 0 || !d.shown[i] || d.drawn[i] !== layer._seq) return null;
+      var p = map.latLngToContainerPoint([d.lat[i], d.lon[i]]), size = map.getSize();
       if (p.x < 0 || p.y < 0 || p.x > size.x || p.y > size.y) return null;
       return p;
     };
     // What suggest.js (suggested teams) builds on: the same calls, panel and refresh.
     window.dvcMap.desk = {
       T: T, call: call, fmt: fmt, el: el, message: message, errorText: errorText, clock: clock,
-      number: number, label: label, need: function (id) { return needs[id] && needs[id].n; },
+      number: number, label: label, need: needOf,
       teams: function () { return teams; }, refresh: refresh,
       // Open the need with these people ticked in its team form, for the coordinator to edit.
       edit: function (needId, memberIds, leaderId, people) {

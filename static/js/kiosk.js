@@ -11,10 +11,12 @@
   var scanInput = document.getElementById("scan-input");
   var result = document.getElementById("result");
   var busy = false;
+  var RETRY_MS = [1000, 3000];  // after a network error, try again twice before saying so
 
-  function call(method, path, body, isForm) {
+  function call(method, path, body, isForm, key) {
     var opts = { method: method, headers: { "X-CSRFToken": csrf, "Accept": "application/json" },
                  credentials: "same-origin" };
+    if (key) opts.headers["Idempotency-Key"] = key;
     if (body && isForm) opts.body = body;
     else if (body) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
     return fetch(api + path, opts).then(function (r) {
@@ -22,6 +24,41 @@
         return { status: r.status, data: data };
       });
     }, function () { return { status: 0, data: { message: T.network } }; });
+  }
+
+  // A random UUID (v4). crypto.randomUUID exists only over HTTPS; the field laptop may serve
+  // plain HTTP on the centre's Wi-Fi, where getRandomValues still works.
+  function newKey() {
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  }
+
+  // One Idempotency-Key per check-in staff confirm. When the answer is lost (a dropped
+  // connection) the same request goes again with the same key, by itself and on the next
+  // press, and the server applies it once; an answered request or a changed one (another
+  // volunteer, headcount or health answer) is a new action with a new key.
+  var unanswered = null;  // { body: the JSON sent, key } while no answer has come back
+  function checkIn(body) {
+    var text = JSON.stringify(body);
+    if (!unanswered || unanswered.body !== text) unanswered = { body: text, key: newKey() };
+    var attempt = unanswered;
+    function send(retries) {
+      return call("POST", "/operations/" + op + "/checkins", body, false, attempt.key).then(function (r) {
+        if (r.status !== 0) {
+          if (unanswered === attempt) unanswered = null;
+          return r;
+        }
+        if (!retries.length) return r;  // keep the key: the next press retries this action
+        return new Promise(function (resolve) { setTimeout(resolve, retries[0]); }).then(function () {
+          return send(retries.slice(1));
+        });
+      });
+    }
+    return send(RETRY_MS);
   }
 
   function show(node) { result.replaceChildren(node); }
@@ -127,7 +164,7 @@
                  insurance_enrolled_now: f("enrol").checked, method: source.method };
     if (source.code) body.code = source.code; else body.volunteer_id = v.id;
     if (v.group) body.headcount = Number(f("headcount").value) || null;
-    call("POST", "/operations/" + op + "/checkins", body).then(function (r) {
+    checkIn(body).then(function (r) {
       busy = false;
       if (r.status === 201 || r.status === 200) {
         var done = document.createElement("div");

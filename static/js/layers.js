@@ -582,8 +582,8 @@
     document.addEventListener("keydown", function (e) {
       if (e.key === "Escape") map.closePopup();
     });
+    // coordmap.js sends the first "dvc:refresh" once the needs are on the map: they come first.
     document.addEventListener("dvc:refresh", refresh);
     report();
-    refresh();
   }
 })();

@@ -146,7 +146,6 @@ def test_a_silent_server_is_said_and_the_figures_stay(open_tab, live_server, mor
 
     def broken(**_kwargs):
         raise InternalServerError("the database is locked")
-    broken.dvc_roles = frozenset({"viewer"})
     working = app.view_functions["dashboard.panels"]
     monkeypatch.setitem(app.view_functions, "dashboard.panels", broken)
     stale = page.locator("[data-stale]")

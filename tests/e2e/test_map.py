@@ -493,6 +493,11 @@ def test_layers_switch_off_and_on_and_the_legend_follows(open_tab, world, city, 
     page = tab.page
     open_map(tab, live_server, markers=1)
     wait_layers(tab, "districts", "sites", "shelters")
+    # The layers were asked for once the needs were on the map: the needs come first.
+    asked = page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter(e => /\\/(districts|sites|shelters)$/.test(new URL(e.name).pathname))
+        .map(e => e.startTime)""")
+    assert len(asked) == 3 and min(asked) >= page.evaluate("() => window.dvcMapStats.readyAt")
     control = page.locator(".leaflet-control-layers")
     boxes = control.locator("input[type=checkbox]")
     assert boxes.count() == 3 and all(boxes.nth(i).is_checked() for i in range(3))
@@ -521,12 +526,11 @@ def test_the_map_says_which_layer_failed_and_keeps_working(open_tab, world, city
 
     def broken(**_kwargs):
         raise InternalServerError("the shelters table is locked")
-    broken.dvc_roles = frozenset({"coordinator"})
 
     working = app.view_functions["shelters_api.list_shelters"]
     monkeypatch.setitem(app.view_functions, "shelters_api.list_shelters", broken)
-    monkeypatch.setattr(app.view_functions["districts_api.list_districts"], "dvc_roles",
-                        frozenset({"viewer"}))
+    from dvc.auth.matrix import ACCESS
+    monkeypatch.setitem(ACCESS, "districts_api.list_districts", frozenset({"viewer"}))
     tab = open_tab()
     page = tab.page
     open_map(tab, live_server, markers=1)

@@ -171,3 +171,9 @@ def test_needs_the_drill_creates_are_not_the_desks_expected_action(app, client, 
     rows = {r["number"]: r for r in
             client.get(f"/api/v1/operations/{op}/drill/timeline", headers=trainer).json["injects"]}
     assert rows[22]["delivered"] is None and rows[23]["fired_because"] == 3  # no check-in
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../dvc/config", "earthquake-setup.yaml", ""])
+def test_only_shipped_scenarios_start_from_the_web(client, trainer, name):
+    response = client.post("/api/v1/drills", json={"scenario": name}, headers=trainer)
+    assert response.status_code in (404, 422)

@@ -308,3 +308,50 @@ def test_the_compact_api_follows_every_change_and_the_clock(client, operation, p
     assert mine()["days_waiting"] == 0
     clock.advance(timedelta(days=2))
     assert mine()["days_waiting"] == 2
+
+
+def test_the_fast_encoding_is_the_compact_form_to_the_last_digit():
+    """needs_json (the API's hot path) reads back exactly as encode_needs: points rounded to
+    six decimals, needs without a point or a site, received times aware or naive UTC (as
+    stored), long ago or later than today, in a zone with daylight saving."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from dvc.maps.compact import dumps, encode_needs, needs_json
+    received = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+    rows = [(7, 139.5512345678, 35.7012345678, "ready", "debris", "urgent", 2, 4, "北町", 1,
+             True, 1, received),
+            (8, 139.0000005, -0.0000004, "received", "other", "low", 1, 5, "南町", 2, 0,
+             False, received.replace(tzinfo=None) - timedelta(hours=30)),
+            (9, None, None, "received", "other", "low", 1, 5, None, None, False, 0, received),
+            (10, 139.55, 35.7, "ready", "other", "urgent", 1, 1, "北町", None, 1, True,
+             datetime(2019, 3, 10, 7, 0)),
+            (11, 139.123456500001, 35.1234565, "ready", "debris", "low", 3, 9, None, 1,
+             False, 0, datetime(2027, 1, 1, tzinfo=timezone.utc))]
+    rows += [(100 + i, 133.6 + i / 7e5, 34.6 - i / 3e5, "ready", "debris", "urgent", 2, 6,
+              "箭田", 1, i % 2, i % 3 == 0, received - timedelta(hours=7 * i))
+             for i in range(500)]
+    aware = [r[:12] + (r[12] if r[12].tzinfo else r[12].replace(tzinfo=timezone.utc),)
+             for r in rows]
+    for tz in ("Asia/Tokyo", "America/New_York"):
+        args = dict(today=date(2026, 11, 22), tz=tz, statuses=("received", "ready"),
+                    categories=("debris", "other"), priorities=("urgent", "low"))
+        fast = needs_json(rows, **args)
+        assert json.loads(fast) == json.loads(dumps(encode_needs(aware, **args)))
+        assert fast.startswith(b'{"columns":') and b" " not in fast
+
+
+def test_the_map_is_built_once_for_its_settings(client, login, operation, monkeypatch):
+    """folium builds the same map for the same settings: the page and map.js reuse it, and a
+    new tile URL builds it again."""
+    from dvc.maps import views
+    built = []
+    original = views.build_map
+    monkeypatch.setattr(views, "build_map", lambda **kw: built.append(kw) or original(**kw))
+    login("coordinator")
+    for _ in range(2):
+        assert client.get(page_path(operation)).status_code == 200
+        assert "L.map(" in client.get(page_path(operation) + "/map.js").text
+    assert len(built) == 1
+    client.application.config["MAP_TILE_URL"] = "/tiles/{z}/{x}/{y}.png"
+    assert "/tiles/{z}/{x}/{y}.png" in client.get(page_path(operation) + "/map.js").text
+    assert len(built) == 2
