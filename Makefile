@@ -1,6 +1,6 @@
 # make run  - set everything up and start the app with demo data (SQLite in instance/)
 # make test - set everything up and run the whole suite
-# make bench - print the benchmark figures (check-in, map load, matching, geometry, reports)
+# make bench - print the benchmark figures (check-in, map, matching, geometry, reports, drill replay, load)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -58,6 +58,12 @@ test-db: $(STAMP) i18n server-tools
 
 bench: $(STAMP) i18n browser
 	$(BIN)/python bench/checkin.py
+	$(BIN)/python bench/map.py
+	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/geo.py
+	$(BIN)/python bench/report.py
+	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/load.py
 	$(BIN)/python bench/map.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/geo.py

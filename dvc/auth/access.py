@@ -110,22 +110,3 @@ def actor_name() -> str:
     if current_user.is_authenticated:
         return f"user:{current_user.username}"
     return "public"
-
-
-# --- transition -----------------------------------------------------------------------------
-# Views once declared who may use them with @allow(...) / @public. That is written in
-# dvc/auth/matrix.py alone now; these remain only so that code written meanwhile still
-# imports. They grant nothing, and test_role_matrix fails while a view carries them.
-
-def allow(*_roles: str):
-    """Obsolete, grants nothing: put the endpoint in dvc/auth/matrix.py."""
-    def mark(view):
-        view.dvc_obsolete_roles = True
-        return view
-    return mark
-
-
-def public(view):
-    """Obsolete, grants nothing: put the endpoint in dvc/auth/matrix.py as PUBLIC."""
-    view.dvc_obsolete_roles = True
-    return view

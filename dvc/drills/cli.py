@@ -7,6 +7,7 @@ from datetime import timedelta
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from dvc.core.errors import DomainError
 
@@ -71,6 +72,9 @@ def drill_run(file, headless, seed, as_json, database, step, lanes):
             result = engine.run_headless(text, seed=seed, policy=policy)
     except DomainError as error:
         raise click.ClickException(error.message) from None
+    except (ArgumentError, OperationalError) as error:
+        raise click.ClickException(f"cannot use the database {database or '(temporary)'}: "
+                                   f"{getattr(error, 'orig', None) or error}") from None
     if as_json:
         click.echo(json.dumps(result.as_dict(policy), ensure_ascii=False, indent=2))
         return

@@ -287,14 +287,6 @@ def test_the_table_names_only_real_roles():
         assert who is PUBLIC or who <= set(ROLES), endpoint
 
 
-def test_no_view_declares_its_own_roles():
-    """The table is the one place: a leftover @allow / @public would only mislead."""
-    app = create_app(_settings("sqlite://", "/nonexistent"))
-    marked = sorted(e for e, view in app.view_functions.items()
-                    if getattr(view, "dvc_obsolete_roles", False))
-    assert marked == [], "move these views' roles into dvc/auth/matrix.py"
-
-
 # --- every route, every role ---------------------------------------------------------------
 
 def _denied(response, who, url: str) -> bool:
