@@ -92,3 +92,19 @@ def _base(file: str):
     from dvc.drills.operations import DRILLS_DIR
     path = Path(file)
     return path.parent if path.suffix else DRILLS_DIR
+
+
+@drill_cli.command("export")
+@click.argument("operation_id", type=int)
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Service day to record (default: the last day with check-ins).")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="Where to write the scenario (default: standard output).")
+def drill_export(operation_id, day, output):
+    """Record a day of any operation as a scenario file (fictional names, moved points)."""
+    from dvc.drills.record import export_scenario
+    from dvc.operations.operations import get_operation
+    try:
+        output.write(export_scenario(get_operation(operation_id), day.date() if day else None))
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None

@@ -174,3 +174,15 @@ def test_the_after_action_report_suggests_ratings_and_keeps_the_trainers_review(
         "plan_rows": "1", "plan-0-action": "x", "plan-0-due": "来週"})
     assert bad.status_code == 422 and "YYYY-MM-DD" in bad.text
     assert client.get(f"/o/{op_id}/drill/review").status_code == 200
+
+
+def test_the_command_line_exports_a_day_that_replays_headless(app, recorded_day, tmp_path):
+    runner = app.test_cli_runner()
+    out = tmp_path / "day.yaml"
+    result = runner.invoke(args=["drill", "export", str(recorded_day), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "recorded_day" in out.read_text(encoding="utf-8")
+    checked = runner.invoke(args=["drill", "check", str(out)])
+    assert checked.exit_code == 0 and "OK" in checked.output
+    missing = runner.invoke(args=["drill", "export", "999999"])
+    assert missing.exit_code == 1 and "Error" in missing.output
