@@ -65,7 +65,8 @@ def messages(drill: Drill, desk: str | None = None) -> list[dict]:
         inject = scenario.inject(number)
         if desk and inject.to and desk not in inject.to:
             continue
-        out.append({"inject": number, "type": inject.type, "at": e.scenario_dt.isoformat(),
+        # No type: a player must not tell a contingency from an ordinary call.
+        out.append({"inject": number, "at": e.scenario_dt.isoformat(),
                     "from": inject.sender, "to": list(inject.to), "method": inject.method,
                     "message": inject.message, "acknowledged": acks.get(number, []),
                     "acknowledged_by_desk": any(a["desk"] == desk for a in acks.get(number, []))
@@ -86,7 +87,7 @@ def timeline(drill: Drill) -> list[dict]:
     fired = {e.payload["inject"]: e.payload.get("because") for e in log
              if e.kind == kinds.CONTINGENCY_FIRED}
     acks = _acks(log)
-    responses = {r.inject: r for r in _metrics(drill).inject_responses}
+    responses = {r.inject: r for r in _measured(drill)[3].inject_responses}
     rows = []
     for inject in sorted(scenario.injects, key=lambda i: (i.at or scenario.end, i.number)):
         at = delivered.get(inject.number)
@@ -116,21 +117,19 @@ def _status(number, at, skipped, released, fired, acks) -> str:
     return "delivered"
 
 
-def _metrics(drill: Drill, until: datetime | None = None) -> metrics.Metrics:
-    scenario = scenario_of(drill)
-    end = min(until or drill_now(drill), scenario.end)
-    return metrics.compute(drill_events(drill, until=end), scenario=scenario, end=end,
-                           refs=refs_of(drill.operation))
-
-
-def live_metrics(drill: Drill) -> dict:
-    """The metrics so far and a suggested P/S/M/U per objective."""
+def _measured(drill: Drill):
+    """The drill's events up to now (or its end), its refs and the metrics computed on them."""
     scenario = scenario_of(drill)
     end = min(drill_now(drill), scenario.end)
     log = drill_events(drill, until=end)
     refs = refs_of(drill.operation)
-    values = metrics.compute(log, scenario=scenario, end=end, refs=refs)
-    ratings = metrics.rate(scenario, values, log, refs=refs)
+    return end, log, refs, metrics.compute(log, scenario=scenario, end=end, refs=refs)
+
+
+def live_metrics(drill: Drill) -> dict:
+    """The metrics so far and a suggested P/S/M/U per objective."""
+    end, log, refs, values = _measured(drill)
+    ratings = metrics.rate(scenario_of(drill), values, log, refs=refs)
     return {"as_of": end.isoformat(), "metrics": values.as_dict(),
             "ratings": [{"objective": r.objective, "rating": r.rating, "value": r.value,
                          "bound": r.bound, "reason": r.reason} for r in ratings]}
