@@ -706,12 +706,46 @@ def print_table(levels: list[Level], plan: Plan) -> None:
                   f"{'MET' if ok else 'MISSED'} ({lv.throughput:.0f}/s, p95 {lv.pct(95):.0f} ms)")
 
 
+# --- the command line, shared with bench/load.py -------------------------------------------
+
+def add_database_args(parser: argparse.ArgumentParser, pg_db: str) -> None:
+    """Add the options every server benchmark takes: which databases, where, keep the temp dir."""
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default=None,
+                        help="default: both when PostgreSQL is reachable, else sqlite")
+    parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL,
+                        help="PostgreSQL server to create the benchmark database on")
+    parser.add_argument("--pg-db", default=pg_db, help="benchmark database (dropped, recreated)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, SQLite)")
+
+
+def database_names(args: argparse.Namespace) -> list[str]:
+    """The databases to run on: those asked for, else both when PostgreSQL is reachable."""
+    if args.db is None:
+        args.db = "both" if PostgresDatabase.reachable(args.pg_admin_url) else "sqlite"
+        if args.db == "sqlite":
+            print(f"PostgreSQL not reachable at {args.pg_admin_url}: SQLite only")
+    return ["sqlite", "postgres"] if args.db == "both" else [args.db]
+
+
+def open_database(name: str, args: argparse.Namespace, workdir: Path):
+    return (SQLiteDatabase(workdir) if name == "sqlite"
+            else PostgresDatabase(args.pg_admin_url, args.pg_db))
+
+
+def remove_workdir(workdir: Path, keep: bool) -> None:
+    """Remove the temp dir, unless it is to be kept (asked for, or something went wrong)."""
+    if keep:
+        print(f"logs and data kept in {workdir}", file=sys.stderr)
+    else:
+        import shutil
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     cores = os.cpu_count() or 2
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default=None,
-                        help="default: both when PostgreSQL is reachable, else sqlite")
+    add_database_args(parser, PG_DB)
     parser.add_argument("--clients", default="1,10,50", help="comma-separated client counts")
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--duration", type=float, help="seconds per level (default 10)")
@@ -726,14 +760,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     # still parks idle keep-alive connections, so one thread does not tie a worker to a kiosk.
     parser.add_argument("--workers", type=int, default=cores + 1)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL,
-                        help="PostgreSQL server to create the benchmark database on")
-    parser.add_argument("--pg-db", default=PG_DB, help="benchmark database (dropped, recreated)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="cProfile every gunicorn worker into DIR/<database>/ (slower)")
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
                         help="load generator: minimal asyncio HTTP/1.1 (default) or httpx")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, SQLite)")
     args = parser.parse_args(argv)
     args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
     if not args.clients or min(args.clients) < 1 or max(args.clients) > 1000:
@@ -752,10 +782,7 @@ def _interrupt(signum, frame):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.db is None:
-        args.db = "both" if PostgresDatabase.reachable(args.pg_admin_url) else "sqlite"
-        if args.db == "sqlite":
-            print(f"PostgreSQL not reachable at {args.pg_admin_url}: SQLite only")
+    names = database_names(args)
     plan = Plan(args.clients, args.duration, args.requests, args.target_rate, args.workers,
                 args.threads, args.profile.resolve() if args.profile else None, args.client)
     per_level = f"{plan.duration:g} s" if plan.duration else f"{plan.requests} check-ins"
@@ -770,11 +797,8 @@ def main(argv=None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="dvc-bench-"))
     all_levels, problems, finished = [], [], False
     try:
-        names = ["sqlite", "postgres"] if args.db == "both" else [args.db]
         for name in names:
-            database = (SQLiteDatabase(workdir) if name == "sqlite"
-                        else PostgresDatabase(args.pg_admin_url, args.pg_db))
-            levels, found = bench_database(database, plan, workdir)
+            levels, found = bench_database(open_database(name, args, workdir), plan, workdir)
             all_levels += levels
             problems += [f"{name}: {p}" for p in found]
         finished = True
@@ -782,11 +806,7 @@ def main(argv=None) -> int:
         print("\ninterrupted; server stopped", file=sys.stderr)
         return 130
     finally:
-        if args.keep or problems or not finished:
-            print(f"logs and data kept in {workdir}", file=sys.stderr)
-        else:
-            import shutil
-            shutil.rmtree(workdir, ignore_errors=True)
+        remove_workdir(workdir, keep=bool(args.keep or problems or not finished))
     print_table(all_levels, plan)
     if problems:
         print("\nPROBLEMS:\n  " + "\n  ".join(problems))

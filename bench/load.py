@@ -53,8 +53,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checkin import (PG_ADMIN_URL, PostgresDatabase, RawHTTP, Seeder,  # noqa: E402
-                     Server, SQLiteDatabase, _pct, background_busy, host_cpu)
+from checkin import (RawHTTP, Seeder, Server, _interrupt, _pct,  # noqa: E402
+                     add_database_args, background_busy, database_names, host_cpu,
+                     open_database, remove_workdir)
 
 PG_DB = "dvc_load"
 REQUEST_TIMEOUT = 60.0
@@ -477,8 +478,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     cores = os.cpu_count() or 2
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default=None,
-                        help="default: both when PostgreSQL is reachable, else sqlite")
+    add_database_args(parser, PG_DB)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=180.0, help="seconds (default 180)")
     parser.add_argument("--think", type=float, default=0.5,
@@ -491,9 +491,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--schema", choices=("migrations", "models"), default="migrations",
                         help="build the schema with the migrations (default) or from the "
                              "models (a working tree whose migrations are not written yet)")
-    parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL)
-    parser.add_argument("--pg-db", default=PG_DB, help="benchmark database (dropped, recreated)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, SQLite)")
     args = parser.parse_args(argv)
     if not 5 <= args.clients <= 500:
         parser.error("--clients must be between 5 and 500 (one client per role at least)")
@@ -502,37 +499,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.db is None:
-        args.db = "both" if PostgresDatabase.reachable(args.pg_admin_url) else "sqlite"
-        if args.db == "sqlite":
-            print(f"PostgreSQL not reachable at {args.pg_admin_url}: SQLite only")
+    names = database_names(args)
     print(f"load benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
           f"{args.clients} clients, {args.duration:g} s, think {args.think:g} s")
     signal.signal(signal.SIGTERM, _interrupt)
     workdir = Path(tempfile.mkdtemp(prefix="dvc-load-"))
     runs, finished = [], False
     try:
-        for name in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
-            database = (SQLiteDatabase(workdir) if name == "sqlite"
-                        else PostgresDatabase(args.pg_admin_url, args.pg_db))
-            runs.append(bench_database(database, args, workdir))
+        for name in names:
+            runs.append(bench_database(open_database(name, args, workdir), args, workdir))
         finished = True
     except KeyboardInterrupt:
         print("\ninterrupted; server stopped", file=sys.stderr)
         return 130
     finally:
         problems = [p for run in runs for p in run.problems]
-        if args.keep or problems or not finished:
-            print(f"logs and data kept in {workdir}", file=sys.stderr)
-        else:
-            import shutil
-            shutil.rmtree(workdir, ignore_errors=True)
+        remove_workdir(workdir, keep=bool(args.keep or problems or not finished))
     print_table(runs)
     problems = [f"{run.database}: {p}" for run in runs for p in run.problems]
     if problems:

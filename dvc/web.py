@@ -247,18 +247,13 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return render_template("error.html", status=status, message=message, fields=fields), status
 
 
-def _flatten_messages(messages) -> dict:
-    """Turn webargs' {"json": {"field": ["msg"]}} into {"field": "msg"}, nested fields dotted
-    (items.0.quantity) and marshmallow's English in the user's language (issue 9)."""
-    return flatten_field_errors(messages, _)
-
-
 def http_error(err: HTTPException):
     status = err.code or 500
     if status == 422:
+        # webargs' {"json": {"items": {"0": {"quantity": [...]}}}}, in the user's language.
         messages = getattr(err, "data", {}).get("messages")
         return error_response(422, "validation_error", _("Some answers need fixing."),
-                              _flatten_messages(messages))
+                              flatten_field_errors(messages, _))
     if status >= 500:
         log.exception("server error", exc_info=getattr(err, "original_exception", err))
         return error_response(500, "server_error",

@@ -12,6 +12,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -122,8 +123,7 @@ def _snapshot_taken() -> None:
 def _sqlite_backup(source: Path, out: Path) -> None:
     if not source.exists():
         raise BackupError(f"there is no database at {source}")
-    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
-                          isolation_level=None)
+    src = _read_only(source, timeout=30, isolation_level=None)
     try:
         # One read transaction: the backup reads this snapshot however many commits follow.
         src.execute("BEGIN")
@@ -207,7 +207,7 @@ def backup_contents(file: Path) -> Contents:
     if file.name.endswith(".dump") or _is_pg_archive(file):
         return _pg_contents(file)
     try:
-        with _sqlite_ro(file) as conn:
+        with closing(_read_only(file)) as conn:
             if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise BackupError(f"{file} is damaged (SQLite's check fails)")
             return _sqlite_contents(conn, file)
@@ -221,7 +221,7 @@ def live_contents(url: str | URL) -> Contents:
         path = sqlite_path(url)
         if not path.exists():
             return Contents(None, None, None)
-        with _sqlite_ro(path) as conn:
+        with closing(_read_only(path)) as conn:
             return _sqlite_contents(conn, path, strict=False)
     uri, env = _libpq(url)
     query = ("SELECT (SELECT version_num FROM alembic_version LIMIT 1), "
@@ -234,15 +234,9 @@ def live_contents(url: str | URL) -> Contents:
     return Contents(revision or None, int(operations), int(events))
 
 
-class _sqlite_ro:
-    def __init__(self, path: Path):
-        self.conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
-
-    def __enter__(self):
-        return self.conn
-
-    def __exit__(self, *exc):
-        self.conn.close()
+def _read_only(path: Path, **options) -> sqlite3.Connection:
+    """Open an SQLite file read-only: a missing file is an error, never a new empty database."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, **options)
 
 
 def _sqlite_contents(conn, file: Path, strict: bool = True) -> Contents:
@@ -293,7 +287,7 @@ def restore(url: str | URL, file: Path) -> None:
 
 def _sqlite_restore(file: Path, live: Path) -> None:
     live.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
+    src = _read_only(file)
     dst = sqlite3.connect(live, timeout=30, isolation_level=None)
     try:
         # The backup API writes the pages under the live file's own lock, so connections still

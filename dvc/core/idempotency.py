@@ -91,12 +91,11 @@ def _body_digest() -> str:
             digest.update(hashlib.sha256(upload.read()).digest())
             upload.seek(0)
         return digest.hexdigest()
-    body = request.get_data(cache=True)
-    try:
-        body = json.dumps(json.loads(body), sort_keys=True, ensure_ascii=False).encode()
-    except ValueError:
-        pass  # not JSON: the bytes as they came
-    digest.update(body)
+    data = request.get_json(silent=True)  # parsed once per request: Flask keeps it (web.py)
+    if data is None:  # not JSON: the bytes as they came
+        digest.update(request.get_data(cache=True))
+    else:
+        digest.update(json.dumps(data, sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()
 
 

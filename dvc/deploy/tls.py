@@ -189,9 +189,9 @@ def common_name(cert: x509.Certificate) -> str:
     return str(names[0].value) if names else cert.subject.rfc4514_string()
 
 
-def load_ca_cert(tls_dir: Path) -> x509.Certificate | None:
-    """Return the CA certificate, or None before `tls init`."""
-    path = Path(tls_dir) / CA_CERT
+def load_cert(tls_dir: Path, name: str = CA_CERT) -> x509.Certificate | None:
+    """Return a certificate of the folder (the CA's, or SERVER_CERT), or None before `tls init`."""
+    path = Path(tls_dir) / name
     return x509.load_pem_x509_certificate(path.read_bytes()) if path.exists() else None
 
 
@@ -269,8 +269,3 @@ def ensure_certificates(tls_dir: Path, subjects: Subjects, now: datetime, *,
                     ca_fingerprint=fingerprint(ca_cert),
                     server_not_after=cert.not_valid_after_utc)
 
-
-def ca_der(tls_dir: Path) -> bytes | None:
-    """Return the CA certificate in DER (what iPad and Android install), or None."""
-    cert = load_ca_cert(tls_dir)
-    return cert.public_bytes(serialization.Encoding.DER) if cert else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from flask import Blueprint, Response, abort, render_template, request
 
@@ -17,7 +16,7 @@ CA_FILENAME = "dvc-ca"
 
 
 def _ca():
-    return tls.load_ca_cert(tls_dir())
+    return tls.load_cert(tls_dir())
 
 
 def _is_loopback(hostname: str | None) -> bool:
@@ -41,15 +40,10 @@ def page_urls(server_cert) -> list[str]:
     return [f"{request.scheme}://{h}{port}{request.path}" for h in hosts] or [request.base_url]
 
 
-def _server_cert():
-    path = tls_dir() / tls.SERVER_CERT
-    return x509.load_pem_x509_certificate(path.read_bytes()) if path.exists() else None
-
-
 @bp.route("/ca")
 def ca_page():
     """Download the laptop's CA certificate, check its fingerprint, trust it on iPad/Android."""
-    ca, server_cert = _ca(), _server_cert()
+    ca, server_cert = _ca(), tls.load_cert(tls_dir(), tls.SERVER_CERT)
     urls = page_urls(server_cert) if server_cert is not None else [request.base_url]
     return render_template(
         "deploy/ca.html", ca=ca, fingerprint=tls.fingerprint(ca) if ca else None,
@@ -57,8 +51,12 @@ def ca_page():
         codes=[(url, inline_qr(url)) for url in urls])
 
 
-def _download(data: bytes, mimetype: str, extension: str) -> Response:
-    return Response(data, mimetype=mimetype, headers={
+def _download(encoding, mimetype: str, extension: str) -> Response:
+    """Send the CA certificate in one encoding (404 before `tls init`)."""
+    ca = _ca()
+    if ca is None:
+        abort(404)
+    return Response(ca.public_bytes(encoding), mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{CA_FILENAME}.{extension}"',
         "Cache-Control": "no-cache"})
 
@@ -66,18 +64,10 @@ def _download(data: bytes, mimetype: str, extension: str) -> Response:
 @bp.route("/ca.crt")
 def ca_der():
     """The CA certificate in DER: iPad opens it as a profile, Android installs it."""
-    ca = _ca()
-    if ca is None:
-        abort(404)
-    return _download(ca.public_bytes(serialization.Encoding.DER),
-                     "application/x-x509-ca-cert", "crt")
+    return _download(serialization.Encoding.DER, "application/x-x509-ca-cert", "crt")
 
 
 @bp.route("/ca.pem")
 def ca_pem():
     """The CA certificate in PEM, for computers and Android versions that want text."""
-    ca = _ca()
-    if ca is None:
-        abort(404)
-    return _download(ca.public_bytes(serialization.Encoding.PEM), "application/x-pem-file",
-                     "pem")
+    return _download(serialization.Encoding.PEM, "application/x-pem-file", "pem")

@@ -179,7 +179,6 @@ def needs_to_check(operation: Operation) -> list[Need]:
 
     A closed need keeps the flag it was closed with (closed needs are not placed again), so
     the status is what leaves it out."""
-    from dvc.needs.models import OPEN
     return list(db.session.scalars(select(Need).where(
         Need.operation_id == operation.id, Need.place_check, Need.status.in_(OPEN))
         .order_by(Need.id)))

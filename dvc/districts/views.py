@@ -19,7 +19,8 @@ bp = Blueprint("districts", __name__)
 def _page(operation, form=None, status: int = 200):
     return render_template(
         "districts/index.html", op=operation, districts=ops.district_rows(operation),
-        counts=ops.need_counts(operation), serving=ops.serving_by_district(operation), to_check=ops.needs_to_check(operation),
+        counts=ops.need_counts(operation), serving=ops.serving_by_district(operation),
+        to_check=ops.needs_to_check(operation),
         last=ops.last_import(operation),
         form=form or DistrictImportForm(formdata=None)), status
 

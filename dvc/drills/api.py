@@ -81,18 +81,19 @@ def post_ack(data, op_id, number):
 @bp.alt_response(200, schema=InjectStatusOut, success=True, description="Skipped")
 def post_skip(op_id, number):
     """Leave out an inject not delivered yet."""
-    drill = ops.get_drill(op_id)
-    ops.skip_inject(drill, number, actor=actor_name())
-    return {"inject": number, "status": "skipped"}
+    return _trainer_choice(ops.skip_inject, op_id, number, "skipped")
 
 
 @bp.route("/operations/<int:op_id>/drill/injects/<int:number>/release", methods=["POST"])
 @bp.alt_response(200, schema=InjectStatusOut, success=True, description="Delivered")
 def post_release(op_id, number):
     """Deliver an inject now instead of at its time (fire next)."""
-    drill = ops.get_drill(op_id)
-    ops.release_inject(drill, number, actor=actor_name())
-    return {"inject": number, "status": "delivered"}
+    return _trainer_choice(ops.release_inject, op_id, number, "delivered")
+
+
+def _trainer_choice(choose, op_id: int, number: int, status: str) -> dict:
+    choose(ops.get_drill(op_id), number, actor=actor_name())
+    return {"inject": number, "status": status}
 
 
 @bp.route("/operations/<int:op_id>/drill/timeline", methods=["GET"])

@@ -12,14 +12,14 @@ from dvc.core.context import today
 from dvc.drills import events as kinds
 from dvc.drills import metrics
 from dvc.drills.models import Drill, DrillArrival
-from dvc.drills.operations import (DRILLS_DIR, INJECT_RELEASED, drill_events, drill_now,
-                                   next_inject, refs_of, scenario_of, shipped_scenarios)
+from dvc.drills.operations import (DRILLS_DIR, drill_events, drill_now, next_inject, refs_of,
+                                   scenario_of, shipped_scenarios)
 from dvc.drills.scenario import Scenario
 from dvc.extensions import db
 from dvc.volunteers.models import CheckIn
 
 BOARD_KINDS = frozenset({kinds.INJECT_DELIVERED, kinds.INJECT_ACKNOWLEDGED,
-                         kinds.INJECT_SKIPPED, INJECT_RELEASED, kinds.CONTINGENCY_FIRED})
+                         kinds.INJECT_SKIPPED, kinds.CONTINGENCY_FIRED})
 
 
 def utc(moment: datetime) -> str:
@@ -83,7 +83,6 @@ def timeline(drill: Drill) -> list[dict]:
         if e.kind == kinds.INJECT_DELIVERED:
             delivered.setdefault(e.payload["inject"], e.scenario_dt)
     skipped = {e.payload["inject"] for e in log if e.kind == kinds.INJECT_SKIPPED}
-    released = {e.payload["inject"] for e in log if e.kind == INJECT_RELEASED}
     fired = {e.payload["inject"]: e.payload.get("because") for e in log
              if e.kind == kinds.CONTINGENCY_FIRED}
     acks = _acks(log)
@@ -97,7 +96,7 @@ def timeline(drill: Drill) -> list[dict]:
             "from": inject.sender, "method": inject.method, "message": inject.message,
             "notes": inject.notes, "due": utc(inject.at) if inject.at else None,
             "delivered": at.isoformat() if at else None,
-            "status": _status(inject.number, at, skipped, released, fired, acks),
+            "status": _status(inject.number, at, skipped, fired, acks),
             "acknowledged": acks.get(inject.number, []),
             "response_minutes": round(response.response, 1)
             if response and response.response is not None else None,
@@ -107,7 +106,7 @@ def timeline(drill: Drill) -> list[dict]:
     return rows
 
 
-def _status(number, at, skipped, released, fired, acks) -> str:
+def _status(number, at, skipped, fired, acks) -> str:
     if number in skipped:
         return "skipped"
     if at is None:
@@ -142,24 +141,27 @@ def catalogue() -> list[tuple[str, Scenario]]:
     return list(zip(names, shipped_scenarios()))
 
 
-def queue(drill: Drill, site_id: int | None = None,
-          limit: int | None = None) -> list[DrillArrival]:
-    """Arrived volunteers not checked in today: the drill's reception queue, first come first
-    (only the first `limit`: a headless day's queue can be long)."""
+def _waiting(drill: Drill, site_id: int | None) -> list:
+    """Where-clauses of the reception queue: arrived volunteers not checked in today."""
     checked = select(CheckIn.volunteer_id).where(CheckIn.operation_id == drill.operation_id,
                                                  CheckIn.day == today())
-    query = select(DrillArrival).where(
-        DrillArrival.operation_id == drill.operation_id, DrillArrival.arrived_dt.is_not(None),
-        DrillArrival.volunteer_id.not_in(checked))
+    where = [DrillArrival.operation_id == drill.operation_id,
+             DrillArrival.arrived_dt.is_not(None), DrillArrival.volunteer_id.not_in(checked)]
     if site_id is not None:
-        query = query.where(DrillArrival.site_id == site_id)
-    return list(db.session.scalars(query.order_by(DrillArrival.arrived_dt, DrillArrival.id)
+        where.append(DrillArrival.site_id == site_id)
+    return where
+
+
+def queue(drill: Drill, site_id: int | None = None,
+          limit: int | None = None) -> list[DrillArrival]:
+    """The drill's reception queue, first come first (only the first `limit`: a headless
+    day's queue can be long)."""
+    return list(db.session.scalars(select(DrillArrival).where(*_waiting(drill, site_id))
+                                   .order_by(DrillArrival.arrived_dt, DrillArrival.id)
                                    .limit(limit)))
 
 
-def queue_length(drill: Drill) -> int:
-    checked = select(CheckIn.volunteer_id).where(CheckIn.operation_id == drill.operation_id,
-                                                 CheckIn.day == today())
-    return db.session.scalar(select(func.count()).select_from(DrillArrival).where(
-        DrillArrival.operation_id == drill.operation_id, DrillArrival.arrived_dt.is_not(None),
-        DrillArrival.volunteer_id.not_in(checked)))
+def queue_length(drill: Drill, site_id: int | None = None) -> int:
+    """How many wait in the drill's reception queue (at one site, or at all)."""
+    return db.session.scalar(select(func.count()).select_from(DrillArrival)
+                             .where(*_waiting(drill, site_id)))

@@ -7,7 +7,6 @@ scenario time, so its records and events carry that time whenever the tick happe
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
@@ -208,7 +207,7 @@ def start_drill(text: str, *, actor: str, seed: int | None = None, speed: float 
     shelters and pre-registered volunteers, all at the scenario's start; the clock is set
     to the start and waits for the trainer."""
     try:
-        scenario = loads(text, base=DRILLS_DIR)
+        scenario = _parsed(text)
     except ScenarioError as error:
         raise Invalid(_("The scenario file has errors: %(first)s", first=str(error)),
                       code="scenario_invalid", fields={"scenario": "invalid"}) from None
@@ -349,13 +348,14 @@ def tick(drill: Drill, *, until: datetime | None = None) -> list[replay.Delivery
     plan = schedule_of(drill)
     operation = drill.operation
     # The few events that say what was delivered, skipped, released and fired; the long log
-    # of players' actions is read only when a deadline passes (see _deadline_passes).
+    # of players' actions is read only when a deadline passes (replay.deadline_passes): a
+    # headless day need not read thousands of check-ins at every step.
     decisions = drill_events(drill, DECISION_KINDS, until=now)
     skipped, released = _trainer_choices(decisions)
     fired = [replay.Fired(e.payload["inject"], e.scenario_dt, e.payload.get("because"))
              for e in decisions if e.kind == kinds.CONTINGENCY_FIRED]
     logged = {f.number for f in fired}
-    if since is None or _deadline_passes(plan, decisions, fired, since, now):
+    if since is None or replay.deadline_passes(plan, decisions, fired, since, now):
         # One pass is enough: what the engine delivers is never a player's expected action
         # (events.by_engine), so delivering cannot stop a contingency from firing.
         watched = replay.watched_kinds(plan) | set(TRAINER_KINDS) | {kinds.CONTINGENCY_FIRED}
@@ -375,28 +375,6 @@ def tick(drill: Drill, *, until: datetime | None = None) -> list[replay.Delivery
                 delivered.append(thing)
     drill.delivered_until_dt = now
     return delivered
-
-
-def _deadline_passes(plan: replay.Schedule, decisions: list[Event], fired: list[replay.Fired],
-                     since: datetime, now: datetime) -> bool:
-    """Tell whether an expected action's deadline falls in (since, now]. Only then can a
-    contingency fire; otherwise those already fired are the logged ones, and a headless day
-    need not read thousands of check-ins at every step. The windows open as in
-    `replay.contingencies`: at an inject's first delivery, else its scheduled time."""
-    opened: dict[int, datetime] = {}
-    for e in decisions:
-        number = e.payload.get("inject")
-        if e.kind == kinds.INJECT_DELIVERED and (number not in opened
-                                                 or e.scenario_dt < opened[number]):
-            opened[number] = e.scenario_dt
-    skipped = {e.payload.get("inject") for e in decisions if e.kind == kinds.INJECT_SKIPPED}
-    scenario = plan.scenario
-    sources = [(i, opened.get(i.number, i.at)) for i in scenario.injects
-               if i.type != "contingency" and i.number not in skipped]
-    sources += [(scenario.inject(f.number), opened.get(f.number, f.at)) for f in fired]
-    return any(since < inject.expect.deadline_after(at) <= now for inject, at in sources
-               if inject.expect is not None and inject.contingency is not None
-               and at is not None)
 
 
 def _due(plan: replay.Schedule, since, now, fired, skipped: set[int],

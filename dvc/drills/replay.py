@@ -346,13 +346,9 @@ def contingencies(schedule_: Schedule, actions_seen: Iterable, now: datetime,
     fired: dict[int, Fired] = {}
     for _ in range(len(scenario.injects) + 1):
         changed = False
-        sources = [(i, delivered.get(i.number, i.at)) for i in scenario.injects
-                   if i.type != "contingency" and i.number not in skipped]
-        sources += [(scenario.inject(f.number), delivered.get(f.number, f.at))
-                    for f in sorted(fired.values(), key=lambda f: f.number)]
-        for inject, opened in sources:
-            if inject.expect is None or inject.contingency is None or opened is None:
-                continue
+        windows = _windows(scenario, delivered, skipped,
+                           sorted(fired.values(), key=lambda f: f.number))
+        for inject, opened in windows:
             deadline = inject.expect.deadline_after(opened)
             if deadline > now or _done(inject, index, opened, deadline, refs):
                 continue
@@ -363,6 +359,28 @@ def contingencies(schedule_: Schedule, actions_seen: Iterable, now: datetime,
         if not changed:
             break
     return sorted(fired.values(), key=lambda f: (f.at, f.number))
+
+
+def deadline_passes(schedule_: Schedule, log: Iterable, fired: Iterable[Fired],
+                    since: datetime, now: datetime) -> bool:
+    """Tell whether an expected action's deadline falls in (since, now]: only then can a
+    contingency not in `fired` fire, so a tick need not read the players' actions otherwise.
+    `log` needs only the `drill.inject_delivered` and `drill.inject_skipped` events."""
+    delivered, skipped = _delivery_log(as_events(log))
+    return any(since < inject.expect.deadline_after(opened) <= now for inject, opened
+               in _windows(schedule_.scenario, delivered, skipped, fired))
+
+
+def _windows(scenario: Scenario, delivered: dict[int, datetime], skipped: set[int],
+             fired: Iterable[Fired]) -> list[tuple[Inject, datetime]]:
+    """Each inject whose missed expected action fires a contingency, with when its window
+    opens: its first delivery, else its scheduled time (a fired contingency: when it fired)."""
+    sources = [(i, delivered.get(i.number, i.at)) for i in scenario.injects
+               if i.type != "contingency" and i.number not in skipped]
+    sources += [(scenario.inject(f.number), delivered.get(f.number, f.at)) for f in fired]
+    return [(inject, opened) for inject, opened in sources
+            if inject.expect is not None and inject.contingency is not None
+            and opened is not None]
 
 
 def _delivery_log(events: list[DrillEvent]) -> tuple[dict[int, datetime], set[int]]:

@@ -170,13 +170,12 @@ def queue(op_id):
     drill = ops.get_drill(op_id)
     operation = drill.operation
     site_id = request.args.get("site_id", type=int)
-    waiting = board.queue(drill, site_id)
     day = today()
     rows = [{"arrival": a, "volunteer": a.volunteer, "insured": insured_on(a.volunteer, day),
              "headcount": a.volunteer.group.size if a.volunteer.group else 1,
-             "qr": inline_qr(a.code)} for a in waiting[:QUEUE_SHOWN]]
+             "qr": inline_qr(a.code)} for a in board.queue(drill, site_id, limit=QUEUE_SHOWN)]
     context = dict(op=operation, drill=drill, scenario=ops.scenario_of(drill), rows=rows,
-                   waiting=len(waiting), site_id=site_id,
+                   waiting=board.queue_length(drill, site_id), site_id=site_id,
                    sites={s.id: s.name for s in operation.sites},
                    health_questions=current_app.config["HEALTH_QUESTIONS"])
     if request.args.get("part") == "rows":  # the page's script refreshes the list alone

@@ -16,6 +16,7 @@ from dvc.core.codes import ALPHABET
 
 PREFIX = "DVCP"
 KINDS = {"N": "need", "D": "dispatch"}
+LETTERS = {kind: letter for letter, kind in KINDS.items()}
 CHECK_LEN = 4
 MAX_SERIAL = 999_999
 _NUMBER = re.compile(r"(?:%s)?([ND])(\d{6})([0-9A-Z]{%d})" % (PREFIX, CHECK_LEN))
@@ -36,7 +37,7 @@ class FormNumber:
 
     @property
     def letter(self) -> str:
-        return next(k for k, v in KINDS.items() if v == self.kind)
+        return LETTERS[self.kind]
 
     @property
     def code(self) -> str:
@@ -58,7 +59,7 @@ def _check(secret: str, operation_id: int, letter: str, serial: int) -> str:
 
 def form_number(secret: str, operation_id: int, kind: str, serial: int) -> FormNumber:
     """Return the number printed on paper form `serial` of a kind ("need" or "dispatch")."""
-    letter = next((k for k, v in KINDS.items() if v == kind), None)
+    letter = LETTERS.get(kind)
     if letter is None or not 1 <= serial <= MAX_SERIAL:
         raise ValueError(f"no paper form {kind} {serial}")
     return FormNumber(kind, serial, _check(secret, operation_id, letter, serial))

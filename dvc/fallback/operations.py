@@ -77,22 +77,20 @@ def issue_pack(operation: Operation, counts: dict[str, int], *, actor: str) -> P
     """Reserve the next serials of each kind for a new pack and record it."""
     if operation.status != "open":
         raise Conflict(_("This operation is closed."), code="operation_closed")
-    bad = {k: "range" for k in KINDS if not 0 <= int(counts.get(k) or 0) <= MAX_PER_KIND}
+    counts = {k: int(counts.get(k) or 0) for k in KINDS}
+    bad = {k: "range" for k in KINDS if not 0 <= counts[k] <= MAX_PER_KIND}
     if bad:
         raise Invalid(_("Print between 0 and %(n)s of each form.", n=MAX_PER_KIND), fields=bad)
-    if not any(int(counts.get(k) or 0) for k in KINDS):
+    if not any(counts.values()):
         raise Invalid(_("Choose how many forms to print."), fields={k: "required" for k in KINDS})
     # Two desks printing at once must not get the same serials: hold the operation's row.
     db.session.execute(select(Operation.id).where(Operation.id == operation.id)
                        .with_for_update())
-    next_serial = {k: 1 for k in KINDS}
-    for pack in list_packs(operation):
-        for kind in KINDS:
-            first, count = pack.ranges.get(kind, (1, 0))
-            next_serial[kind] = max(next_serial[kind], first + count)
+    packs = list_packs(operation)
+    next_serial = {k: max((p.serials(k).stop for p in packs), default=1) for k in KINDS}
     limit = {"volunteers": codes.MAX_SERIAL, "needs": numbers.MAX_SERIAL,
              "dispatch": numbers.MAX_SERIAL}
-    ranges = {k: [next_serial[k], int(counts.get(k) or 0)] for k in KINDS}
+    ranges = {k: [next_serial[k], counts[k]] for k in KINDS}
     if any(first + count - 1 > limit[k] for k, (first, count) in ranges.items()):
         raise Conflict(_("No more pre-printed numbers are left for this operation."),
                        code="serials_exhausted")

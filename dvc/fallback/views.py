@@ -17,6 +17,7 @@ from dvc.volunteers.reception import inline_qr
 
 bp = Blueprint("fallback", __name__)
 RANGE = _l("Enter a number from 0 to %(n)s.", n=ops.MAX_PER_KIND)
+DEFAULT_COUNTS = {"volunteers": 20, "needs": 10, "dispatch": 10}
 
 
 def grouped(code: str) -> str:
@@ -46,8 +47,7 @@ def _index(operation, form, *, found=None, scan_error=None, status=200):
 def index(op_id):
     """Order a fallback pack, reprint an earlier one, or scan a code from returned paper."""
     operation = get_operation(op_id)
-    form = PackForm(data={"volunteers": 20, "needs": 10, "dispatch": 10}
-                    if request.method == "GET" else None)
+    form = PackForm(data=DEFAULT_COUNTS if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
             pack = ops.issue_pack(operation, {k: form[k].data for k in ops.KINDS},
@@ -81,7 +81,7 @@ def scan(op_id):
     """Say what a code from returned paper is; an unregistered volunteer code opens the
     ordinary registration form with that code, so the paper becomes a real registration."""
     operation = get_operation(op_id)
-    form = PackForm(data={"volunteers": 20, "needs": 10, "dispatch": 10})
+    form = PackForm(data=DEFAULT_COUNTS)
     try:
         found = ops.identify(operation, request.args.get("code", ""))
     except DomainError as err:

@@ -11,7 +11,7 @@ compute) and the few low-stock shelves.
 from __future__ import annotations
 
 import statistics
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -23,6 +23,7 @@ from dvc.equipment.models import ItemType, Movement
 from dvc.extensions import db
 from dvc.needs.models import OPEN, STATUSES as NEED_STATUSES, Need
 from dvc.operations.models import Operation
+from dvc.reports.daily import day_bounds
 from dvc.sites.models import Site
 from dvc.teams.models import IN_FIELD, SEVERITIES, Incident, Team, TeamMember
 from dvc.volunteers.models import CheckIn
@@ -36,14 +37,13 @@ def dashboard_data(operation: Operation) -> dict:
     """Return the dashboard's figures for the operation, today, as plain JSON-ready values."""
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     moment, day = now(), today()
-    start = datetime.combine(day, time(0, 0), tz).astimezone(timezone.utc)
-    end = datetime.combine(day + timedelta(days=1), time(0, 0), tz).astimezone(timezone.utc)
+    start, end = day_bounds(day, tz.key)
     sites = _sites(operation)
     return {
         "operation": {"id": operation.id, "name": operation.name, "kind": operation.kind},
         "day": day.isoformat(),
         "as_of": moment.isoformat(),
-        "as_of_local": moment.astimezone(tz).strftime("%H:%M"),
+        "as_of_local": _local(moment, tz),
         "timezone": tz.key,
         "arrivals": _arrivals(operation, day, start, moment, tz, sites),
         "queue": _queue(operation, day, moment, tz),

@@ -58,12 +58,16 @@ def _report_lines(report: DailyReport) -> list[list]:
     return lines
 
 
+def _csv(lines) -> bytes:
+    """Return lines of cells as CSV that Excel opens with its Japanese intact."""
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows(lines)
+    return buffer.getvalue().encode(CSV_ENCODING)
+
+
 def daily_csv(report: DailyReport) -> bytes:
     """Return the report as CSV that Excel opens with its Japanese intact."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(_report_lines(report))
-    return buffer.getvalue().encode(CSV_ENCODING)
+    return _csv(_report_lines(report))
 
 
 def daily_xlsx(report: DailyReport) -> bytes:
@@ -99,14 +103,6 @@ def daily_xlsx(report: DailyReport) -> bytes:
 
 # --- the whole operation, for the records ----------------------------------------------------
 
-def _csv_bytes(header: list[str], rows) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode(CSV_ENCODING)
-
-
 def _iso(value) -> str:
     return value.isoformat() if value is not None else ""
 
@@ -126,7 +122,7 @@ def needs_frame(operation: Operation, *, anonymised: bool):
                                   .order_by(Need.id)).mappings():
         record = {}
         for key, value in row.items():
-            if key in ("skills",):
+            if key == "skills":
                 value = ",".join(value or [])
             elif hasattr(value, "isoformat"):
                 value = value.isoformat()
@@ -139,11 +135,10 @@ def needs_frame(operation: Operation, *, anonymised: bool):
             record["lat"], record["lon"] = lat, lon
         records.append(record)
         points.append(Point(lon, lat) if lat is not None else None)
-    frame = geopandas.GeoDataFrame(records, geometry=points, crs="EPSG:4326")
     if not records:
-        frame = geopandas.GeoDataFrame(
+        return geopandas.GeoDataFrame(
             {c: [] for c in ["id", "number", "status"]}, geometry=[], crs="EPSG:4326")
-    return frame
+    return geopandas.GeoDataFrame(records, geometry=points, crs="EPSG:4326")
 
 
 def needs_geopackage(operation: Operation, *, anonymised: bool) -> bytes:
@@ -174,7 +169,7 @@ def checkins_csv(operation: Operation, *, anonymised: bool) -> bytes:
                      volunteer.number, *who, volunteer.prefecture,
                      _group_cell(volunteer, group, anonymised),
                      checkin.headcount, checkin.method, int(checkin.insurance_enrolled_now)])
-    return _csv_bytes(header, rows)
+    return _csv([header, *rows])
 
 
 def _group_cell(volunteer: Volunteer, group: str | None, anonymised: bool) -> str:
@@ -207,7 +202,7 @@ def teams_csv(operation: Operation, *, anonymised: bool) -> bytes:
                      _iso(team.finished_dt), _iso(team.returned_dt), _iso(team.recalled_dt),
                      report.outcome if report else "",
                      report.people_next if report and report.people_next else "", *extra])
-    return _csv_bytes(header, rows)
+    return _csv([header, *rows])
 
 
 def _anonymous_payload(kind: str, payload: dict) -> dict:
@@ -234,7 +229,7 @@ def events_csv(operation: Operation, *, anonymised: bool) -> bytes:
         rows.append([event.id, _iso(event.scenario_dt), _iso(event.wall_dt), actor, event.kind,
                      event.subject_type or "", event.subject_id or "",
                      json.dumps(payload, ensure_ascii=False, sort_keys=True)])
-    return _csv_bytes(header, rows)
+    return _csv([header, *rows])
 
 
 def operation_zip(operation: Operation, *, anonymised: bool) -> bytes:

@@ -40,6 +40,13 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
         "Cache-Control": "no-store"})
 
 
+def _asked_report(op_id):
+    """Return the operation and the report of the day in ?date= (see `report_day`)."""
+    operation = get_operation(op_id)
+    day = report_day(operation, request.args.get("date"))
+    return operation, build_daily_report(operation, day)
+
+
 def _daily_page(operation, day, form=None, status=200):
     report = build_daily_report(operation, day)
     form = form or NoteForm(formdata=None, text=report.note)
@@ -71,16 +78,14 @@ def save_note(op_id):
 
 @bp.route("/o/<int:op_id>/reports/daily.csv")
 def daily_csv(op_id):
-    operation = get_operation(op_id)
-    report = build_daily_report(operation, report_day(operation, request.args.get("date")))
+    _operation, report = _asked_report(op_id)
     return _download(exports.daily_csv(report), "text/csv; charset=utf-8",
                      _filename(report, "csv"))
 
 
 @bp.route("/o/<int:op_id>/reports/daily.xlsx")
 def daily_xlsx(op_id):
-    operation = get_operation(op_id)
-    report = build_daily_report(operation, report_day(operation, request.args.get("date")))
+    _operation, report = _asked_report(op_id)
     return _download(exports.daily_xlsx(report),
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      _filename(report, "xlsx"))
@@ -89,8 +94,7 @@ def daily_xlsx(op_id):
 @bp.route("/o/<int:op_id>/stats")
 def stats(op_id):
     """The day's figures as councils publish them: counts only, nobody's data."""
-    operation = get_operation(op_id)
-    report = build_daily_report(operation, report_day(operation, request.args.get("date")))
+    operation, report = _asked_report(op_id)
     return render_template("reports/stats.html", op=operation, report=report,
                            rows=report_rows(report, public=True), section_label=section_label)
 
@@ -127,28 +131,24 @@ KEY_FIGURES = (
 
 # --- export of a whole operation (admin: it holds personal data) -----------------------------
 
-def _anonymised() -> bool:
-    return request.args.get("anonymised") in ("1", "true", "yes")
-
-
 @bp.route("/o/<int:op_id>/export")
 def export(op_id):
     return render_template("reports/export.html", op=get_operation(op_id))
 
 
+def _export(op_id, build, mimetype: str, stem: str, ext: str) -> Response:
+    """Send one export file, anonymised when ?anonymised=1 (the name says which)."""
+    anonymised = request.args.get("anonymised") in ("1", "true", "yes")
+    name = f"{stem}-{op_id}{'-anonymised' if anonymised else ''}.{ext}"
+    return _download(build(get_operation(op_id), anonymised=anonymised), mimetype, name)
+
+
 @bp.route("/o/<int:op_id>/export/needs.gpkg")
 def export_needs(op_id):
-    operation = get_operation(op_id)
-    anonymised = _anonymised()
-    name = f"needs-{op_id}{'-anonymised' if anonymised else ''}.gpkg"
-    return _download(exports.needs_geopackage(operation, anonymised=anonymised),
-                     "application/geopackage+sqlite3", name)
+    return _export(op_id, exports.needs_geopackage, "application/geopackage+sqlite3",
+                   "needs", "gpkg")
 
 
 @bp.route("/o/<int:op_id>/export/operation.zip")
 def export_zip(op_id):
-    operation = get_operation(op_id)
-    anonymised = _anonymised()
-    name = f"operation-{op_id}{'-anonymised' if anonymised else ''}.zip"
-    return _download(exports.operation_zip(operation, anonymised=anonymised),
-                     "application/zip", name)
+    return _export(op_id, exports.operation_zip, "application/zip", "operation", "zip")

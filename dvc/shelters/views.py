@@ -17,6 +17,9 @@ from dvc.shelters.forms import (OccupancyForm, RoomForm, ShelterForm, ShelterReq
 
 bp = Blueprint("shelters", __name__)
 UNBOUND = {"formdata": None}
+# Each shelter's own forms on the page, by kind: the form and its field-name prefix.
+SHELTER_FORMS = {"status": (ShelterStatusForm, "status"), "occupancy": (OccupancyForm, "occ"),
+                 "request": (ShelterRequestForm, "req")}
 
 
 @bp.app_context_processor
@@ -31,16 +34,19 @@ def _shelter_of(operation, shelter_id: int):
     return shelter
 
 
+def _shelter_form(kind: str, shelter, **kwargs):
+    form_class, prefix = SHELTER_FORMS[kind]
+    return form_class(prefix=f"{prefix}{shelter.id}", **kwargs)
+
+
 def _forms(shelter, posted: dict) -> dict:
     """The forms under one shelter: the one sent back with its errors, the others fresh."""
+    def form(kind, **initial):
+        return (posted.get((kind, shelter.id))
+                or _shelter_form(kind, shelter, **initial, **UNBOUND))
     staying = {key: shelter.occupancy.get(key, 0) for key in labels.OCCUPANCY}
-    return {
-        "status": posted.get(("status", shelter.id)) or ShelterStatusForm(
-            prefix=f"status{shelter.id}", status=shelter.status, **UNBOUND),
-        "occupancy": posted.get(("occupancy", shelter.id)) or OccupancyForm(
-            prefix=f"occ{shelter.id}", data=staying, **UNBOUND),
-        "request": posted.get(("request", shelter.id)) or ShelterRequestForm(
-            prefix=f"req{shelter.id}", **UNBOUND)}
+    return {"status": form("status", status=shelter.status),
+            "occupancy": form("occupancy", data=staying), "request": form("request")}
 
 
 def _page(operation, *, posted: dict | None = None, room=None, status: int = 200):
@@ -74,6 +80,12 @@ def _submit(operation, key, form, action, fallback: str, anchor: str):
         flash(done, "info")
         return redirect(url_for(".index", op_id=operation.id, _anchor=anchor))
     return _page(operation, posted={key: form}, status=422)
+
+
+def _submit_for(operation, shelter, kind: str, action, fallback: str):
+    """Submit one of a shelter's own forms; back to that shelter on the page."""
+    return _submit(operation, (kind, shelter.id), _shelter_form(kind, shelter), action,
+                   fallback, f"shelter-{shelter.id}")
 
 
 @bp.route("/o/<int:op_id>/shelters")
@@ -119,9 +131,7 @@ def set_status(op_id, shelter_id):
         _warn(ops.update_shelter(shelter, {"status": form.status.data}, actor=actor_name()))
         return _("%(shelter)s: %(status)s.", shelter=shelter.name,
                  status=labels.STATUSES[shelter.status])
-    return _submit(operation, ("status", shelter.id),
-                   ShelterStatusForm(prefix=f"status{shelter.id}"), change, "status",
-                   f"shelter-{shelter.id}")
+    return _submit_for(operation, shelter, "status", change, "status")
 
 
 @bp.route("/o/<int:op_id>/shelters/<int:shelter_id>/occupancy", methods=["POST"])
@@ -134,9 +144,7 @@ def occupancy(op_id, shelter_id):
         _warn(ops.set_occupancy(shelter, form.counts(), actor=actor_name()))
         return _("%(shelter)s: %(occupied)s of %(capacity)s places taken.",
                  shelter=shelter.name, occupied=shelter.occupied, capacity=shelter.capacity)
-    return _submit(operation, ("occupancy", shelter.id),
-                   OccupancyForm(prefix=f"occ{shelter.id}"), record, "other",
-                   f"shelter-{shelter.id}")
+    return _submit_for(operation, shelter, "occupancy", record, "other")
 
 
 @bp.route("/o/<int:op_id>/shelters/<int:shelter_id>/request", methods=["POST"])
@@ -156,6 +164,4 @@ def request_help(op_id, shelter_id):
         text = _("Need %(number)s created from the request of %(shelter)s.",
                  number="%(number)s", shelter="%(shelter)s")
         return escape(text) % {"number": link, "shelter": shelter.name}
-    return _submit(operation, ("request", shelter.id),
-                   ShelterRequestForm(prefix=f"req{shelter.id}"), ask, "description",
-                   f"shelter-{shelter.id}")
+    return _submit_for(operation, shelter, "request", ask, "description")
