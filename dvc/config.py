@@ -65,7 +65,9 @@ class Defaults:
     # CSRF is checked in one before_request hook so that bearer-token API clients skip it.
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A pooled connection that sat idle this long is pinged before use (a database restart or
+    # a dropped link would fail the request otherwise); busy ones are not (dvc/web.py).
+    DB_PING_IDLE_SECONDS = 5.0
     API_TITLE = "dvc API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

@@ -46,9 +46,14 @@ class User(UserMixin, db.Model):
     @cached_property   # the user is loaded per request: read once per request
     def operation_ids(self) -> frozenset[int] | None:
         """The operations a council's staff may see; None: all (a prefecture's staff)."""
-        ids = frozenset(db.session.scalars(db.select(UserOperation.operation_id).where(
-            UserOperation.user_id == self.id)))
-        return ids or None
+        return self.know_operations(db.session.scalars(db.select(UserOperation.operation_id)
+                                                       .where(UserOperation.user_id == self.id)))
+
+    def know_operations(self, ids) -> frozenset[int] | None:
+        """Set `operation_ids` from ids read with the user (None entries: an outer join that
+        found none), so a request's sign-in costs one query, not two."""
+        self.__dict__["operation_ids"] = frozenset(i for i in ids if i is not None) or None
+        return self.operation_ids
 
 
 class UserOperation(db.Model):

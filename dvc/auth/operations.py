@@ -55,6 +55,7 @@ def assign_operations(user: User, operation_ids: list[int], *, actor: str) -> No
     db.session.add_all(UserOperation(user_id=user.id, operation_id=i)
                        for i in sorted(set(operation_ids)))
     db.session.flush()
+    user.__dict__.pop("operation_ids", None)  # read again when next asked
     log_event("user.operations", actor=actor, subject=user,
               payload={"operation_ids": sorted(set(operation_ids))})
 
@@ -148,13 +149,30 @@ def issue_token(user: User, *, actor: str) -> str:
 
 def user_for_token(token: str) -> User | None:
     """Return the active user behind a bearer token, or None."""
-    # Every API request comes through here: load the user in the same query.
-    row = db.session.scalar(
-        select(ApiToken).options(joinedload(ApiToken.user, innerjoin=True))
-        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_dt.is_(None)))
-    if row is None or not row.user.active:
+    # Every API request comes through here: the user and their operations in the same query.
+    rows = db.session.execute(
+        select(ApiToken, UserOperation.operation_id)
+        .options(joinedload(ApiToken.user, innerjoin=True))
+        .outerjoin(UserOperation, UserOperation.user_id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_dt.is_(None))).all()
+    if not rows or not rows[0][0].user.active:
         return None
-    return row.user
+    user = rows[0][0].user
+    user.know_operations(row[1] for row in rows)
+    return user
+
+
+def user_by_id(user_id: int) -> User | None:
+    """Return a user with their operations, in one query (the session's user, per request)."""
+    rows = db.session.execute(
+        select(User, UserOperation.operation_id)
+        .outerjoin(UserOperation, UserOperation.user_id == User.id)
+        .where(User.id == user_id)).all()
+    if not rows:
+        return None
+    user = rows[0][0]
+    user.know_operations(row[1] for row in rows)
+    return user
 
 
 def visible_users(viewer: User) -> list[User]:

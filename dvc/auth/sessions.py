@@ -14,8 +14,7 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from dvc.auth.models import User
-from dvc.auth.operations import staff_now
-from dvc.extensions import db
+from dvc.auth.operations import staff_now, user_by_id
 
 STARTED, SEEN, EPOCH = "dvc_started", "dvc_seen", "dvc_epoch"
 KEEP = ("lang",)      # what a visitor chose that carries over into the new session
@@ -76,7 +75,7 @@ def _explain(reason: str) -> str:
 
 def load_user(user_id: str) -> User | None:
     """Flask-Login's user loader: the session's user, unless the session ran out."""
-    user = db.session.get(User, int(user_id))
+    user = user_by_id(int(user_id))
     if user is None:
         return None
     moment = _seconds()

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, DateTime, MetaData
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, registry
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so that migrations are the same on SQLite and PostgreSQL.
@@ -37,3 +38,25 @@ class UTCDateTime(TypeDecorator):
 class Base(DeclarativeBase):
     registry = registry(metadata=MetaData(naming_convention=NAMING),
                         type_annotation_map={datetime: UTCDateTime(), dict: JSON, list: JSON})
+
+
+def insert_unless_taken(session: Session, model, key: tuple[str, ...], **values):
+    """Insert one row and return it as an object, or return None when a row with the same
+    unique `key` exists already.
+
+    One statement (INSERT ... ON CONFLICT DO NOTHING RETURNING id) on PostgreSQL and SQLite,
+    where a look-up first and a savepoint took four round trips; the object is then made from
+    the values as if it had been loaded (no ORM flush, no reading it back). Under PostgreSQL a
+    concurrent insert of the same key waits for the other transaction to end."""
+    dialects = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    insert = dialects[session.get_bind().dialect.name]
+    table = model.__table__
+    new_id = session.scalar(insert(table).values(**values)
+                            .on_conflict_do_nothing(index_elements=list(key))
+                            .returning(table.c.id))
+    if new_id is None:
+        return None
+    row = model(id=new_id, **values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row

@@ -11,10 +11,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dvc.core import codes
 from dvc.core.context import now, today
-from dvc.core.errors import Conflict, Invalid, NotFound
+from dvc.core.db import insert_unless_taken
+from dvc.core.errors import Conflict, DomainError, Invalid, NotFound
 from dvc.core.events import log_event
 from dvc.extensions import db
 from dvc.operations.models import Operation
@@ -301,47 +303,58 @@ def _require_room(site: Site, people: int) -> None:
 def check_in(operation: Operation, volunteer: Volunteer, *, site_id: int | None, health_ok: bool,
              insurance_enrolled_now: bool, method: str, actor: str,
              health: dict | None = None, headcount: int | None = None) -> tuple[CheckIn, bool]:
-    """Record today's check-in; return it and whether it is new (a repeat scan creates nothing)."""
+    """Record today's check-in; return it and whether it is new (a repeat scan creates nothing).
+
+    The check-in is written first and looked for only when that finds one already there (or a
+    rule says no, since a repeat scan shows today's check-in whatever changed since): a first
+    scan, nearly every scan of a morning, costs one statement instead of a look-up too."""
     _require_open(operation)
-    existing = todays_checkin(volunteer)
-    if existing:
-        return existing, False
+    try:
+        site, people, enrolled_now = _admit(operation, volunteer, site_id, health_ok,
+                                            insurance_enrolled_now, headcount)
+    except DomainError:
+        existing = todays_checkin(volunteer)
+        if existing:
+            return existing, False
+        raise
+    checkin = insert_unless_taken(
+        db.session, CheckIn, ("volunteer_id", "day"), operation_id=operation.id,
+        volunteer_id=volunteer.id, site_id=site.id, day=today(), checked_in_dt=now(),
+        headcount=people, health=health or {}, insurance_enrolled_now=enrolled_now,
+        method=method, actor=actor)
+    if checkin is None:  # another kiosk scanned the same code a moment earlier: it won
+        return todays_checkin(volunteer), False
+    # The answer shows the volunteer and the site: keep them on the check-in (the session
+    # holds rows weakly) instead of reading them again to serialise it.
+    set_committed_value(checkin, "volunteer", volunteer)
+    set_committed_value(checkin, "site", site)
+    if enrolled_now:
+        enrol_insurance(volunteer, operation, actor=actor)
+    log_event("volunteer.checked_in", actor=actor, operation_id=operation.id, subject=checkin,
+              payload={"volunteer_id": volunteer.id, "site_id": site.id,
+                       "headcount": people, "method": method})
+    return checkin, True
+
+
+def _admit(operation: Operation, volunteer: Volunteer, site_id: int | None, health_ok: bool,
+           insurance_enrolled_now: bool, headcount: int | None) -> tuple[Site, int, bool]:
+    """Apply the check-in rules: return the site, the people it stands for and whether
+    insurance is enrolled now, or raise why the volunteer may not check in."""
     site = _site_for(operation, site_id)
     group_size = volunteer.group.size if volunteer.group else 1
-    _require_room(site, headcount or group_size)
+    people = headcount or group_size
+    _require_room(site, people)
     if not health_ok:
         raise Conflict(_("The health check was not passed: please rest today and do not work."),
                        code="health_not_ok")
-    day = today()
-    enrolled_now = not insured_on(volunteer, day)
-    if enrolled_now:
-        if not insurance_enrolled_now:
-            raise Conflict(_("No volunteer activity insurance: enrol at the insurance desk first."),
-                           code="insurance_required")
-        enrol_insurance(volunteer, operation, actor=actor)
-    # Relationships as well as ids: the answer shows both, and the check-in then keeps them
-    # loaded (the session holds rows weakly) instead of reading them again to serialise it.
-    checkin = CheckIn(operation_id=operation.id, volunteer_id=volunteer.id, site_id=site.id,
-                      volunteer=volunteer, site=site, day=day, checked_in_dt=now(),
-                      headcount=headcount or group_size, health=health or {},
-                      insurance_enrolled_now=enrolled_now, method=method, actor=actor)
-    if not 1 <= checkin.headcount <= group_size:
+    enrolled_now = not insured_on(volunteer, today())
+    if enrolled_now and not insurance_enrolled_now:
+        raise Conflict(_("No volunteer activity insurance: enrol at the insurance desk first."),
+                       code="insurance_required")
+    if not 1 <= people <= group_size:
         raise Invalid(_("Headcount must be between 1 and the group's size."),
                       fields={"headcount": "range"})
-    try:
-        with db.session.begin_nested():
-            db.session.add(checkin)
-            db.session.flush()
-    except IntegrityError:
-        # Two kiosks scanned the same code at the same moment: the other one won.
-        existing = todays_checkin(volunteer, day)
-        if existing is None:
-            raise
-        return existing, False
-    log_event("volunteer.checked_in", actor=actor, operation_id=operation.id, subject=checkin,
-              payload={"volunteer_id": volunteer.id, "site_id": site.id,
-                       "headcount": checkin.headcount, "method": method})
-    return checkin, True
+    return site, people, enrolled_now
 
 
 def checkins_on(operation: Operation, day: date, site_id: int | None = None) -> list[CheckIn]:

@@ -116,6 +116,31 @@ def test_revoked_code_is_refused_and_new_code_works(client, operation, register,
     assert client.get(f"/v/{body['code']}").status_code == 404
 
 
+def test_repeat_scan_shows_todays_checkin_whatever_changed_since(app, client, operation,
+                                                                 register, reception):
+    """A second scan answers with the morning's check-in even when a rule would now refuse a
+    new one (the site paused, the health answer left unticked): nothing new, nothing lost."""
+    from dvc.extensions import db
+    from dvc.sites.models import Site
+    from dvc.sites.operations import set_site_status
+    op_id, _, satellite = operation
+    code = register()["code"]
+    first = checkin(client, op_id, reception, code=code, site_id=satellite)
+    assert first.status_code == 201
+    with app.app_context():
+        set_site_status(db.session.get(Site, satellite), "paused", actor="test")
+        db.session.commit()
+    for body in ({"site_id": satellite}, {"site_id": satellite, "health_ok": False}):
+        again = checkin(client, op_id, reception, code=code, **body)
+        assert again.status_code == 200, again.get_json()
+        assert again.get_json()["id"] == first.get_json()["id"]
+    other = checkin(client, op_id, reception, code=register(phone="090-9999-0000",
+                                                            name="佐藤 次郎",
+                                                            kana="さとう じろう")["code"],
+                    site_id=satellite)
+    assert other.status_code == 409 and other.get_json()["error"] == "site_not_open"
+
+
 def test_unwell_volunteer_is_not_checked_in(client, operation, register, reception):
     code = register()["code"]
     response = checkin(client, operation[0], reception, code=code, health_ok=False)
