@@ -5,6 +5,7 @@ from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from marshmallow import INCLUDE, Schema, fields
@@ -33,6 +34,15 @@ class DvcApi(Api):
     def handle_http_exception(self, error):
         from dvc.web import http_error
         return http_error(error)
+
+
+class ApiBlueprint(SmorestBlueprint):
+    """flask-smorest's Blueprint, its argument schemas made once per endpoint: given a class,
+    webargs makes a new schema (deep-copying every field) on every request."""
+
+    def arguments(self, schema, *args, **kwargs):
+        return super().arguments(schema() if isinstance(schema, type) else schema,
+                                 *args, **kwargs)
 
 
 class StaffLogin(LoginManager):

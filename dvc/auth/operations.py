@@ -5,11 +5,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dvc.auth.models import ROLES, ApiToken, User, UserOperation
@@ -147,32 +147,37 @@ def issue_token(user: User, *, actor: str) -> str:
     return token
 
 
-def user_for_token(token: str) -> User | None:
-    """Return the active user behind a bearer token, or None."""
-    # Every API request comes through here: the user and their operations in the same query.
-    rows = db.session.execute(
-        select(ApiToken, UserOperation.operation_id)
-        .options(joinedload(ApiToken.user, innerjoin=True))
-        .outerjoin(UserOperation, UserOperation.user_id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_dt.is_(None))).all()
-    if not rows or not rows[0][0].user.active:
-        return None
-    user = rows[0][0].user
-    user.know_operations(row[1] for row in rows)
-    return user
+@cache  # made once, when first used (see get_operation)
+def _user_statement(by: str):
+    """Every request signs in: its user and their operations in one query, by token or id."""
+    statement = (select(User, UserOperation.operation_id)
+                 .outerjoin(UserOperation, UserOperation.user_id == User.id))
+    if by == "token":
+        return (statement.join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.token_hash == bindparam("token_hash"),
+                       ApiToken.revoked_dt.is_(None)))
+    return statement.where(User.id == bindparam("user_id"))
 
 
-def user_by_id(user_id: int) -> User | None:
-    """Return a user with their operations, in one query (the session's user, per request)."""
-    rows = db.session.execute(
-        select(User, UserOperation.operation_id)
-        .outerjoin(UserOperation, UserOperation.user_id == User.id)
-        .where(User.id == user_id)).all()
+def _user_and_operations(statement, **params) -> User | None:
+    """Return the user the statement finds with their operations, read in the same query."""
+    rows = db.session.execute(statement, params).all()
     if not rows:
         return None
     user = rows[0][0]
     user.know_operations(row[1] for row in rows)
     return user
+
+
+def user_for_token(token: str) -> User | None:
+    """Return the active user behind a bearer token, or None."""
+    user = _user_and_operations(_user_statement("token"), token_hash=_token_hash(token))
+    return user if user is not None and user.active else None
+
+
+def user_by_id(user_id: int) -> User | None:
+    """Return a user with their operations (the session's user, per request)."""
+    return _user_and_operations(_user_statement("id"), user_id=user_id)
 
 
 def visible_users(viewer: User) -> list[User]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import cache
 
 from sqlalchemy import JSON, DateTime, MetaData
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,15 +49,18 @@ def insert_unless_taken(session: Session, model, key: tuple[str, ...], **values)
     where a look-up first and a savepoint took four round trips; the object is then made from
     the values as if it had been loaded (no ORM flush, no reading it back). Under PostgreSQL a
     concurrent insert of the same key waits for the other transaction to end."""
-    dialects = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-    insert = dialects[session.get_bind().dialect.name]
-    table = model.__table__
-    new_id = session.scalar(insert(table).values(**values)
-                            .on_conflict_do_nothing(index_elements=list(key))
-                            .returning(table.c.id))
+    statement = _insert_unless_taken(model.__table__, key, session.get_bind().dialect.name)
+    new_id = session.execute(statement, values).scalar()
     if new_id is None:
         return None
     row = model(id=new_id, **values)
     make_transient_to_detached(row)
     session.add(row)
     return row
+
+
+@cache  # made once per table (SQLAlchemy then skips building it and its cache key)
+def _insert_unless_taken(table, key: tuple[str, ...], dialect: str):
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return (insert(table).on_conflict_do_nothing(index_elements=list(key))
+            .returning(table.c.id))

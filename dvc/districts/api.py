@@ -6,16 +6,16 @@ from pathlib import Path
 
 from flask import request
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 
 from dvc.auth.access import actor_name
 from dvc.core.errors import Invalid
 from dvc.core.schemas import GeoCollectionOut, upload_body
 from dvc.districts import operations as ops
 from dvc.districts.schemas import ImportedOut
+from dvc.extensions import ApiBlueprint
 from dvc.operations.operations import get_operation
 
-bp = Blueprint("districts_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("districts_api", __name__, url_prefix="/api/v1",
                description="Districts (地区)")
 
 

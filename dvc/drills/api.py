@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Response
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from dvc.auth.access import actor_name
 from dvc.drills import board
@@ -12,9 +11,10 @@ from dvc.drills.record import export_scenario
 from dvc.drills.schemas import (AckIn, AckOut, ClockIn, DeskQuery, DrillIn, ExportQuery, ForkIn,
                                 InjectStatusOut, MessagesOut, MetricsOut, ReplayIn, StateOut,
                                 TickOut, TimelineOut)
+from dvc.extensions import ApiBlueprint
 from dvc.operations.operations import get_operation
 
-bp = Blueprint("drills_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("drills_api", __name__, url_prefix="/api/v1",
                description="Drills (訓練): scenarios replayed on a virtual clock")
 # Who may call what: dvc/auth/matrix.py (the trainer drives; every desk plays).
 

@@ -1,16 +1,16 @@
 """JSON API for equipment (資機材): item types, stock, low stock, lending and returns."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 
 from dvc.auth.access import actor_name
 from dvc.equipment import operations as ops
 from dvc.equipment.schemas import (AdjustIn, ItemTypeIn, ItemTypeOut, LendIn, MovementOut,
                                    ReceiveIn, ReturnIn, StockOut, TeamEquipmentOut)
+from dvc.extensions import ApiBlueprint
 from dvc.operations.operations import get_operation
 from dvc.teams.operations import get_team
 
-bp = Blueprint("equipment_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("equipment_api", __name__, url_prefix="/api/v1",
                description="Equipment (資機材): stock per site, lending to teams, returns")
 
 

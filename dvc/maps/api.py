@@ -7,19 +7,18 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 from sqlalchemy import DateTime, func, or_, select, type_coerce
 
 from dvc.core.context import today
 from dvc.core.events import Event
-from dvc.extensions import db
+from dvc.extensions import ApiBlueprint, db
 from dvc.maps.compact import etag_of, needs_json
 from dvc.maps.schemas import CompactNeedsOut
 from dvc.needs.models import CATEGORIES, PRIORITIES, STATUSES, Need
 from dvc.needs.schemas import NeedFilter
 from dvc.operations.operations import get_operation
 
-bp = Blueprint("maps_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("maps_api", __name__, url_prefix="/api/v1",
                description="The coordinator's map (地図)")
 
 # 20,000 needs: level 4 makes ~300 KB in ~25 ms; level 6 saves 10% more for three times the CPU.

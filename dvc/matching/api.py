@@ -1,14 +1,14 @@
 """JSON API for suggested teams: propose, then accept (all, some, or edited)."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 
 from dvc.auth.access import actor_name
+from dvc.extensions import ApiBlueprint
 from dvc.matching import operations as ops
 from dvc.matching.schemas import AcceptIn, AcceptOut, SuggestionsOut, SuggestionsQuery
 from dvc.operations.operations import get_operation
 
-bp = Blueprint("matching_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("matching_api", __name__, url_prefix="/api/v1",
                description="Suggested teams (the matching engine)")
 
 

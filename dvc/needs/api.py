@@ -3,18 +3,18 @@ from __future__ import annotations
 
 from flask import request, send_file
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 
 from dvc.auth.access import actor_name, audited
 from dvc.core.context import today
 from dvc.core.errors import Invalid
 from dvc.core.schemas import GeoCollectionOut, upload_body
+from dvc.extensions import ApiBlueprint
 from dvc.needs import operations as ops
 from dvc.needs.schemas import (CallIn, DuplicateOut, DuplicateQuery, MergeIn, NeedFilter, NeedIn,
                                NeedOut, PhotoOut, PointIn, StatusIn, SurveyIn, SurveyOut)
 from dvc.operations.operations import get_operation
 
-bp = Blueprint("needs_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("needs_api", __name__, url_prefix="/api/v1",
                description="Survivors' needs (ニーズ)")
 
 

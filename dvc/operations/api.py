@@ -1,17 +1,16 @@
 """JSON API for operations and their sites."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from dvc.auth.access import actor_name, visible
 from dvc.core.japan import PREFECTURES
-from dvc.extensions import db
+from dvc.extensions import ApiBlueprint, db
 from dvc.operations import models
 from dvc.operations.models import Operation
 from dvc.operations.operations import create_operation
 
-bp = Blueprint("operations_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("operations_api", __name__, url_prefix="/api/v1",
                description="Operations (one activation of a centre)")
 
 

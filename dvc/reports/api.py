@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask_smorest import Blueprint
 
+from dvc.extensions import ApiBlueprint
 from dvc.operations.operations import get_operation
 from dvc.reports.daily import DailyReport, Figures, build_daily_report, report_day
 from dvc.reports.schemas import DailyStatsOut, DailyStatsQuery
 from dvc.reports.table import PUBLIC_ACTIVITY
 
-bp = Blueprint("reports_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("reports_api", __name__, url_prefix="/api/v1",
                description="Daily figures (日報), open data: anonymous counts only")
 
 

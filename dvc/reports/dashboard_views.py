@@ -6,10 +6,10 @@ import hashlib
 
 from flask import Blueprint, current_app, get_template_attribute, jsonify, render_template, request
 from flask_babel import gettext as _
-from flask_smorest import Blueprint as ApiBlueprint
 from markupsafe import Markup
 from marshmallow import Schema, fields
 
+from dvc.extensions import ApiBlueprint
 from dvc.maps.style import STATUS_COLOURS
 from dvc.needs import labels as need_labels
 from dvc.needs.models import OPEN

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 
 from dvc.auth.access import actor_name
 from dvc.core.errors import Invalid
 from dvc.core.schemas import GeoCollectionOut, GeoFeatureOut
+from dvc.extensions import ApiBlueprint
 from dvc.needs.operations import get_need
 from dvc.operations.operations import get_operation
 from dvc.shelters import operations as ops
 from dvc.shelters.schemas import (OccupancyIn, RoomOut, RoomQuery, ShelterIn, ShelterPatch,
                                   ShelterRequestIn, ShelterRequestOut)
 
-bp = Blueprint("shelters_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("shelters_api", __name__, url_prefix="/api/v1",
                description="Shelters and welfare shelters (福祉避難所)")
 
 

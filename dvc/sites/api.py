@@ -1,17 +1,17 @@
 """JSON API for sites: the main centre and satellites, their service areas and the shuttle."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 
 from dvc.auth.access import actor_name
 from dvc.core.schemas import GeoCollectionOut, GeoFeatureOut
+from dvc.extensions import ApiBlueprint
 from dvc.operations.operations import get_operation
 from dvc.sites import operations as ops
 from dvc.sites.recruitment import inflow, recruitment
 from dvc.sites.schemas import (RecruitmentOut, SiteIn, SitePatch, TransferIn,
                                TransferOut)
 
-bp = Blueprint("sites_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("sites_api", __name__, url_prefix="/api/v1",
                description="Sites: main centre and satellites (サテライト)")
 
 def feature(site) -> dict:

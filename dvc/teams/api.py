@@ -1,11 +1,10 @@
 """JSON API for teams: form, dispatch, arrive, finish, return, report, recall."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from dvc.auth.access import actor_name
-from dvc.extensions import db
+from dvc.extensions import ApiBlueprint, db
 from dvc.needs.operations import get_need
 from dvc.operations.operations import get_operation
 from dvc.teams import operations as ops
@@ -13,7 +12,7 @@ from dvc.teams.models import Incident, Team
 from dvc.teams.schemas import (AvailableOut, DispatchIn, FormedOut, IncidentIn, IncidentOut, RecallIn, ReportIn,
                                ReportOut, TeamIn, TeamOut)
 
-bp = Blueprint("teams_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("teams_api", __name__, url_prefix="/api/v1",
                description="Teams (グループ), dispatch and activity reports")
 
 

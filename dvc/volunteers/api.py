@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask import current_app, request, url_for
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 
 from dvc.auth.access import actor_name, audited
 from dvc.core.context import today
 from dvc.core.errors import Invalid, NotFound
-from dvc.extensions import db
+from dvc.extensions import ApiBlueprint, db
 from dvc.operations.operations import get_operation
 from dvc.volunteers import operations as ops
 from dvc.volunteers import qr
@@ -17,7 +16,7 @@ from dvc.volunteers.schemas import (CheckInIn, CheckInOut, CheckInQuery, DecodeO
                                     LookupOut, RegisteredOut, RegistrationIn, SearchQuery,
                                     VolunteerOut)
 
-bp = Blueprint("volunteers_api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("volunteers_api", __name__, url_prefix="/api/v1",
                description="Volunteer registration, codes and check-in")
 
 

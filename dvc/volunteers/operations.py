@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -187,6 +188,12 @@ def reissue_code(volunteer: Volunteer, *, actor: str) -> str:
     return token
 
 
+@cache  # every scan reads a code: made once, when first used (see get_operation)
+def _code_statement():
+    return (select(VolunteerCode).options(joinedload(VolunteerCode.volunteer, innerjoin=True))
+            .where(VolunteerCode.code_hash == bindparam("code_hash")))
+
+
 def resolve_code(operation: Operation, text: str) -> Volunteer:
     """Return the volunteer a scanned or typed code belongs to, or say clearly why not."""
     try:
@@ -197,9 +204,7 @@ def resolve_code(operation: Operation, text: str) -> Volunteer:
                           code="code_damaged", fields={"code": "checksum"}) from None
         raise Invalid(_("This is not a volunteer code."), code="code_malformed",
                       fields={"code": err.reason}) from None
-    row = db.session.scalar(
-        select(VolunteerCode).options(joinedload(VolunteerCode.volunteer, innerjoin=True))
-        .where(VolunteerCode.code_hash == codes.token_hash(token)))
+    row = db.session.scalar(_code_statement(), {"code_hash": codes.token_hash(token)})
     if row is None or row.volunteer.operation_id != operation.id:
         raise NotFound(_("Unknown code: this code is not registered at this centre."),
                        code="unknown_code")
@@ -279,8 +284,9 @@ def _require_open(operation: Operation) -> None:
 
 
 def _site_for(operation: Operation, site_id: int | None) -> Site:
-    site = db.session.get(Site, site_id) if site_id else operation.main_site
-    if site is None or site.operation_id != operation.id:
+    site = (next((s for s in operation.sites if s.id == site_id), None) if site_id
+            else operation.main_site)
+    if site is None:
         raise Invalid(_("Choose a site of this operation."), fields={"site_id": "unknown"})
     if site.status != "open":
         raise Conflict(_("This site is not open for check-in now."), code="site_not_open")
