@@ -64,10 +64,6 @@ bench: $(STAMP) i18n browser
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/load.py
-	$(BIN)/python bench/map.py
-	$(BIN)/python bench/matching.py
-	$(BIN)/python bench/geo.py
-	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
