@@ -16,7 +16,7 @@ from dvc.extensions import ApiBlueprint
 from dvc.operations.operations import get_operation
 
 bp = ApiBlueprint("districts_api", __name__, url_prefix="/api/v1",
-               description="Districts (地区)")
+                  description="Districts (地区)")
 
 
 @bp.route("/operations/<int:op_id>/districts", methods=["GET"])

@@ -15,7 +15,7 @@ from dvc.extensions import ApiBlueprint
 from dvc.operations.operations import get_operation
 
 bp = ApiBlueprint("drills_api", __name__, url_prefix="/api/v1",
-               description="Drills (訓練): scenarios replayed on a virtual clock")
+                  description="Drills (訓練): scenarios replayed on a virtual clock")
 # Who may call what: dvc/auth/matrix.py (the trainer drives; every desk plays).
 
 

@@ -1,7 +1,6 @@
 """JSON API for equipment (資機材): item types, stock, low stock, lending and returns."""
 from __future__ import annotations
 
-
 from dvc.auth.access import actor_name
 from dvc.equipment import operations as ops
 from dvc.equipment.schemas import (AdjustIn, ItemTypeIn, ItemTypeOut, LendIn, MovementOut,
@@ -11,7 +10,7 @@ from dvc.operations.operations import get_operation
 from dvc.teams.operations import get_team
 
 bp = ApiBlueprint("equipment_api", __name__, url_prefix="/api/v1",
-               description="Equipment (資機材): stock per site, lending to teams, returns")
+                  description="Equipment (資機材): stock per site, lending to teams, returns")
 
 
 @bp.route("/operations/<int:op_id>/equipment/items", methods=["POST"])

@@ -19,7 +19,7 @@ from dvc.needs.schemas import NeedFilter
 from dvc.operations.operations import get_operation
 
 bp = ApiBlueprint("maps_api", __name__, url_prefix="/api/v1",
-               description="The coordinator's map (地図)")
+                  description="The coordinator's map (地図)")
 
 # 20,000 needs: level 4 makes ~300 KB in ~25 ms; level 6 saves 10% more for three times the CPU.
 GZIP_LEVEL = 4

@@ -1,7 +1,6 @@
 """JSON API for suggested teams: propose, then accept (all, some, or edited)."""
 from __future__ import annotations
 
-
 from dvc.auth.access import actor_name
 from dvc.extensions import ApiBlueprint
 from dvc.matching import operations as ops
@@ -9,7 +8,7 @@ from dvc.matching.schemas import AcceptIn, AcceptOut, SuggestionsOut, Suggestion
 from dvc.operations.operations import get_operation
 
 bp = ApiBlueprint("matching_api", __name__, url_prefix="/api/v1",
-               description="Suggested teams (the matching engine)")
+                  description="Suggested teams (the matching engine)")
 
 
 @bp.route("/operations/<int:op_id>/matching/suggestions", methods=["GET"])

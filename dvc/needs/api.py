@@ -15,7 +15,7 @@ from dvc.needs.schemas import (CallIn, DuplicateOut, DuplicateQuery, MergeIn, Ne
 from dvc.operations.operations import get_operation
 
 bp = ApiBlueprint("needs_api", __name__, url_prefix="/api/v1",
-               description="Survivors' needs (ニーズ)")
+                  description="Survivors' needs (ニーズ)")
 
 
 def feature(need, day) -> dict:

@@ -11,7 +11,7 @@ from dvc.operations.models import Operation
 from dvc.operations.operations import create_operation
 
 bp = ApiBlueprint("operations_api", __name__, url_prefix="/api/v1",
-               description="Operations (one activation of a centre)")
+                  description="Operations (one activation of a centre)")
 
 
 class OperationIn(Schema):

@@ -11,7 +11,7 @@ from dvc.reports.schemas import DailyStatsOut, DailyStatsQuery
 from dvc.reports.table import PUBLIC_ACTIVITY
 
 bp = ApiBlueprint("reports_api", __name__, url_prefix="/api/v1",
-               description="Daily figures (日報), open data: anonymous counts only")
+                  description="Daily figures (日報), open data: anonymous counts only")
 
 
 def _column(report: DailyReport, figures: Figures) -> dict:

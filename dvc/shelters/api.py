@@ -14,7 +14,7 @@ from dvc.shelters.schemas import (OccupancyIn, RoomOut, RoomQuery, ShelterIn, Sh
                                   ShelterRequestIn, ShelterRequestOut)
 
 bp = ApiBlueprint("shelters_api", __name__, url_prefix="/api/v1",
-               description="Shelters and welfare shelters (福祉避難所)")
+                  description="Shelters and welfare shelters (福祉避難所)")
 
 
 def feature(shelter, warnings=()) -> dict:

@@ -1,7 +1,6 @@
 """JSON API for sites: the main centre and satellites, their service areas and the shuttle."""
 from __future__ import annotations
 
-
 from dvc.auth.access import actor_name
 from dvc.core.schemas import GeoCollectionOut, GeoFeatureOut
 from dvc.extensions import ApiBlueprint
@@ -12,7 +11,7 @@ from dvc.sites.schemas import (RecruitmentOut, SiteIn, SitePatch, TransferIn,
                                TransferOut)
 
 bp = ApiBlueprint("sites_api", __name__, url_prefix="/api/v1",
-               description="Sites: main centre and satellites (サテライト)")
+                  description="Sites: main centre and satellites (サテライト)")
 
 def feature(site) -> dict:
     """A site as a GeoJSON feature with today's load and tomorrow's recommendation."""

@@ -13,7 +13,7 @@ from dvc.teams.schemas import (AvailableOut, DispatchIn, FormedOut, IncidentIn, 
                                ReportOut, TeamIn, TeamOut)
 
 bp = ApiBlueprint("teams_api", __name__, url_prefix="/api/v1",
-               description="Teams (グループ), dispatch and activity reports")
+                  description="Teams (グループ), dispatch and activity reports")
 
 
 @bp.route("/operations/<int:op_id>/teams", methods=["POST"])

@@ -17,7 +17,7 @@ from dvc.volunteers.schemas import (CheckInIn, CheckInOut, CheckInQuery, DecodeO
                                     VolunteerOut)
 
 bp = ApiBlueprint("volunteers_api", __name__, url_prefix="/api/v1",
-               description="Volunteer registration, codes and check-in")
+                  description="Volunteer registration, codes and check-in")
 
 
 def code_links(token: str) -> dict:
