@@ -220,9 +220,8 @@ def volunteer_by_token(text: str) -> Volunteer | None:
         token = codes.normalize(text)
     except codes.CodeError:
         return None
-    row = db.session.scalar(select(VolunteerCode).where(
-        VolunteerCode.code_hash == codes.token_hash(token), VolunteerCode.revoked_dt.is_(None)))
-    return row.volunteer if row else None
+    row = db.session.scalar(_code_statement(), {"code_hash": codes.token_hash(token)})
+    return row.volunteer if row is not None and row.revoked_dt is None else None
 
 
 def search_volunteers(operation: Operation, query: str, limit: int = 20) -> list[Volunteer]:
