@@ -1,6 +1,6 @@
 """gunicorn config used by `bench/checkin.py --profile DIR`: cProfile every request.
 
-cProfile follows one thread, so each gthread thread gets its own profiler, switched on only
+cProfile follows one thread, so each thread of a worker gets its own profiler, switched on only
 while it serves a request; when a worker exits its profiles are merged into
 DIR/worker-<pid>.prof (read them with `python -m pstats`).
 """

@@ -315,10 +315,10 @@ class Morning:
     async def run_all(self, duration: float, total: int) -> None:
         counts = clients_per_role(total)
         plan = [(role, i) for role, n in counts.items() for i in range(n)]
-        self.rng.shuffle(plan)  # a connection stays with the worker that took it: mix roles
+        self.rng.shuffle(plan)  # gthread keeps a connection on its worker: mix roles
         conns = [RawHTTP(self.server.port) for _ in plan]
-        # Connect before the clock starts, one at a time (gunicorn's workers race to accept a
-        # burst and a keep-alive connection stays with the worker that took it), and warm up.
+        # Connect before the clock starts, one at a time (gthread workers race to accept a
+        # burst and keep a keep-alive connection on the worker that took it), and warm up.
         for conn in conns:
             await conn.connect()
             await asyncio.sleep(0.002)
@@ -432,8 +432,8 @@ def bench_database(database, args, workdir: Path) -> Run:
     try:
         server.wait_ready()
         run.background = background_busy()
-        print(f"  gunicorn gthread, {args.workers} workers x {args.threads} threads, on "
-              f"{server.base}; {args.clients} clients "
+        print(f"  gunicorn {server.worker_class}, {args.workers} workers x {args.threads} "
+              f"threads, on {server.base}; {args.clients} clients "
               f"({', '.join(f'{n} {r}' for r, n in clients_per_role(args.clients).items())}) "
               f"for {args.duration:g} s", flush=True)
         morning = Morning(server, data, run, codes, args.think, args.seed)
@@ -484,8 +484,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--think", type=float, default=0.5,
                         help="mean seconds each client waits between actions (default 0.5)")
     parser.add_argument("--workers", type=int, default=cores + 1)
-    # Threads, unlike checkin.py: a keep-alive connection stays with the worker that took it,
-    # and with one thread a slow page (the daily report) holds up every client of its worker.
+    # Threads, as deploy/ runs gunicorn: a worker's threads share its core, so a check-in
+    # is not stuck behind a slow page (the list of available volunteers) as with one thread.
+    # 180 s on PostgreSQL, 3 x 4 gthread against 3 sync workers (--threads 1): 61 against
+    # 44 requests/s, check-in p50 57 against 585 ms; the slow list fared worse (p95 17 s
+    # against 4 s). (--threads 1 runs sync workers, as checkin.py does.)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the clients")
     parser.add_argument("--schema", choices=("migrations", "models"), default="migrations",
