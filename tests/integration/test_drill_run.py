@@ -97,8 +97,11 @@ def test_generated_needs_and_arrivals_carry_their_scheduled_times(app, client, c
     clock_action(client, trainer, op, action="jump", to="2026-09-01T10:00:00+09:00")
     with app.app_context():
         needs = db.session.scalars(select(Need).where(Need.operation_id == op)).all()
+        # In the order recorded: without ORDER BY, PostgreSQL returns rows where they lie on
+        # disk, and a row may fill space freed by an earlier test's deletes.
         arrivals = db.session.scalars(select(Event).where(
-            Event.operation_id == op, Event.kind == "drill.volunteer_arrived")).all()
+            Event.operation_id == op, Event.kind == "drill.volunteer_arrived")
+            .order_by(Event.id)).all()
     assert needs and arrivals
     start = datetime.fromisoformat(drill["start"])
     assert all(start < n.received_dt <= start + timedelta(hours=1) for n in needs)
