@@ -20,7 +20,7 @@ from dvc.teams import labels as team_labels
 
 bp = Blueprint("dashboard", __name__)
 api_bp = ApiBlueprint("dashboard_api", __name__, url_prefix="/api/v1",
-                         description="The day at a glance (live dashboard)")
+                      description="The day at a glance (live dashboard)")
 
 REFRESH_SECONDS = 15
 PANELS = ("figures", "arrivals", "queue", "teams", "needs", "districts", "sites", "equipment",

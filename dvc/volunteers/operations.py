@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import date, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
