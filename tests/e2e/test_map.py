@@ -193,7 +193,9 @@ def test_form_dispatch_and_report_a_team_from_the_map(open_tab, world, live_serv
     card = panel.locator(".team-card")
     card.wait_for()
     assert "★ 鈴木 一郎" in card.inner_text()
-    assert rows.count() == 1  # the two are no longer free
+    # The two are no longer free: the list reloads after the card is drawn, so wait for it.
+    rows.nth(1).wait_for(state="detached")
+    assert rows.count() == 1
 
     card.locator("[data-t=transport]").select_option("shuttle")
     card.locator("[data-act=dispatch]").click()

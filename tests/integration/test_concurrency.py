@@ -95,8 +95,10 @@ def test_two_coordinators_changing_one_need_at_once_one_wins(app, client, operat
     from dvc.extensions import db
     op_id = operation[0]
     a, b = token_for("coordinator"), token_for("admin")
+    # Every pair must refuse the second change whichever request runs first, so that the test
+    # does not depend on thread timing: ("referred", "on_hold") was legal one after the other.
     pairs = [("cancelled", "referred"), ("on_hold", "on_hold"), ("cancelled", "cancelled"),
-             ("referred", "on_hold")]
+             ("referred", "cancelled")]
     for n, (first, second) in enumerate(pairs):
         need_id = _need(client, op_id, a, n)
         calls = [lambda c, h=h, s=s: c.patch(f"/api/v1/needs/{need_id}", headers=h, json={
