@@ -693,7 +693,8 @@ def bench_database(database: Database, plan: Plan, workdir: Path) -> tuple[list[
         if plan.nginx:
             front = Nginx(server, workdir / f"nginx-{database.name}")
             print(f"  nginx in front, on {front.base}", flush=True)
-        asyncio.run(run_level(front or server, data, stock[:warmup], warm, duration=None,
+        target = front or server  # what the clients talk to
+        asyncio.run(run_level(target, data, stock[:warmup], warm, duration=None,
                               rate=None, client_kind=plan.client_kind))
         stock = stock[warmup:]
         if warm.errors:
@@ -705,7 +706,7 @@ def bench_database(database: Database, plan: Plan, workdir: Path) -> tuple[list[
             level = Level(database.name, clients, f"{rate:g}/s" if rate else "max")
             before = database.count_checkins(data.op_id)[0]
             level.background = background_busy()
-            asyncio.run(run_level(front or server, data, stock[:need], level,
+            asyncio.run(run_level(target, data, stock[:need], level,
                                   duration=plan.duration, rate=rate,
                                   client_kind=plan.client_kind, db_cpu=database.cpu_seconds))
             stock = stock[level.requests:]

@@ -488,7 +488,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     # is not stuck behind a slow page (the list of available volunteers) as with one thread.
     # 180 s on PostgreSQL, 3 x 4 gthread against 3 sync workers (--threads 1): 61 against
     # 44 requests/s, check-in p50 57 against 585 ms; the slow list fared worse (p95 17 s
-    # against 4 s). (--threads 1 runs sync workers, as checkin.py does.)
+    # against 4 s).
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the clients")
     parser.add_argument("--schema", choices=("migrations", "models"), default="migrations",
